@@ -1,0 +1,3 @@
+module probelab.dev/clusters/engine/runc-wrapper
+
+go 1.26

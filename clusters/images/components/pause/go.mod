@@ -1,0 +1,3 @@
+module probelab.local/clusters/images/pause
+
+go 1.24.0

@@ -1,0 +1,3 @@
+module probelab.local/clusters/images/podnet
+
+go 1.24.0

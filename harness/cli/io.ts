@@ -1,0 +1,25 @@
+/**
+ * The edge's view of the process: streams, working directory and environment, passed in so that
+ * commands can be run and tested without touching the real process.
+ */
+export interface Output {
+  write(text: string): void;
+}
+
+export interface IO {
+  stdout: Output;
+  stderr: Output;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Exit codes, documented in the README; stable for CI scripts. */
+export const EXIT = {
+  ok: 0,
+  /** invalid input, failed lint, or (later) a failed verdict. */
+  failed: 1,
+  /** the command line itself was wrong. */
+  usage: 2,
+  /** a bug in probelab. */
+  internal: 70,
+} as const;

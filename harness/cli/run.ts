@@ -1,0 +1,109 @@
+/**
+ * run: the whole CLI as a function of argv and IO, returning the exit code. Nothing here calls
+ * process.exit or reads process.env; main.ts does that. Errors are printed once, here.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { UsageError, UserError } from '../core/errors.ts';
+import { EXIT, type IO } from './io.ts';
+import { NODE_PORTS, SAMPLE_IMAGE } from './commands/defaults.ts';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0   success
+  1   invalid input, lint findings at or above --fail-on, or a failed check
+  2   usage error (unknown command or flag, missing argument)
+  70  internal error (a bug in probelab; please report it)`;
+
+export async function run(argv: readonly string[], io: IO): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('probelab')
+    .description('Load-and-chaos test harness for Kubernetes probes, shutdown and autoscaling.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program
+    .command('validate')
+    .description('Check scenario files: schema and semantic rules, every problem at once.')
+    .argument('<file...>', 'scenario files')
+    .addHelpText('after', '\nExample:\n  probelab validate scenarios/*.yaml')
+    .action(async (files: string[]) => {
+      const { validateCommand } = await import('./commands/validate.ts');
+      exitCode = await validateCommand(files, io);
+    });
+
+  program
+    .command('render')
+    .description('Print the Kubernetes manifests a run of the scenario would apply.')
+    .argument('<file>', 'scenario file')
+    .option('--run-id <id>', 'run id used in names and labels', runIdArg, 'preview')
+    .option('--image <ref>', 'sample service image', SAMPLE_IMAGE)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .addHelpText('after', '\nExample:\n  probelab render scenarios/quickstart.yaml --run-id demo | kubectl apply --dry-run=client -f -')
+    .action(async (file: string, opts: { runId: string; image: string; output: 'yaml' | 'json' }) => {
+      const { renderCommand } = await import('./commands/render.ts');
+      exitCode = await renderCommand(file, { ...opts, nodePorts: NODE_PORTS }, io);
+    });
+
+  program
+    .command('lint')
+    .description('Review probe, shutdown and autoscaling settings in scenario files or Kubernetes manifests.')
+    .argument('<file...>', 'scenario files or multi-document manifest files')
+    .addOption(new Option('--fail-on <severity>', 'lowest severity that fails').choices(['error', 'warning', 'info']).default('error'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', '\nExamples:\n  probelab lint scenarios/quickstart.yaml\n  kubectl get deploy,hpa -o yaml > live.yaml && probelab lint live.yaml')
+    .action(async (files: string[], opts: { failOn: 'error' | 'warning' | 'info'; output: 'text' | 'json' }) => {
+      const { lintCommand } = await import('./commands/lint.ts');
+      exitCode = await lintCommand(files, opts, io);
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of the scenario format (for editor completion).')
+    .action(async () => {
+      const { schemaCommand } = await import('./commands/schema.ts');
+      exitCode = schemaCommand(io);
+    });
+
+  program
+    .command('quickstart')
+    .description('The main job: validate, review and render the quickstart scenario.')
+    .action(async () => {
+      const { quickstartCommand } = await import('./commands/quickstart.ts');
+      exitCode = await quickstartCommand(io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return present(err, io);
+  }
+}
+
+function runIdArg(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(value))
+    throw new InvalidArgumentError('must be 1-40 lowercase letters, digits and "-", starting and ending alphanumeric.');
+  return value;
+}
+
+/** present prints an error once and maps it to an exit code. */
+function present(err: unknown, io: IO): number {
+  if (err instanceof CommanderError) {
+    // commander has already printed its message (or the help/version text).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof UserError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    return EXIT.failed;
+  }
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  io.stderr.write(`internal error (a bug in probelab, please report it):\n${detail}\n`);
+  return EXIT.internal;
+}
