@@ -8,7 +8,8 @@ export async function readText(cwd: string, file: string): Promise<string> {
     return await readFile(resolve(cwd, file), 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : String(cause);
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : String(cause);
     throw new UserError(`cannot read ${file}: ${reason}`);
   }
 }

@@ -40,7 +40,10 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     .option('--run-id <id>', 'run id used in names and labels', runIdArg, 'preview')
     .option('--image <ref>', 'sample service image', SAMPLE_IMAGE)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .addHelpText('after', '\nExample:\n  probelab render scenarios/quickstart.yaml --run-id demo | kubectl apply --dry-run=client -f -')
+    .addHelpText(
+      'after',
+      '\nExample:\n  probelab render scenarios/quickstart.yaml --run-id demo | kubectl apply --dry-run=client -f -',
+    )
     .action(async (file: string, opts: { runId: string; image: string; output: 'yaml' | 'json' }) => {
       const { renderCommand } = await import('./commands/render.ts');
       exitCode = await renderCommand(file, { ...opts, nodePorts: NODE_PORTS }, io);
@@ -50,13 +53,22 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     .command('lint')
     .description('Review probe, shutdown and autoscaling settings in scenario files or Kubernetes manifests.')
     .argument('<file...>', 'scenario files or multi-document manifest files')
-    .addOption(new Option('--fail-on <severity>', 'lowest severity that fails').choices(['error', 'warning', 'info']).default('error'))
+    .addOption(
+      new Option('--fail-on <severity>', 'lowest severity that fails')
+        .choices(['error', 'warning', 'info'])
+        .default('error'),
+    )
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .addHelpText('after', '\nExamples:\n  probelab lint scenarios/quickstart.yaml\n  kubectl get deploy,hpa -o yaml > live.yaml && probelab lint live.yaml')
-    .action(async (files: string[], opts: { failOn: 'error' | 'warning' | 'info'; output: 'text' | 'json' }) => {
-      const { lintCommand } = await import('./commands/lint.ts');
-      exitCode = await lintCommand(files, opts, io);
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  probelab lint scenarios/quickstart.yaml\n  kubectl get deploy,hpa -o yaml > live.yaml && probelab lint live.yaml',
+    )
+    .action(
+      async (files: string[], opts: { failOn: 'error' | 'warning' | 'info'; output: 'text' | 'json' }) => {
+        const { lintCommand } = await import('./commands/lint.ts');
+        exitCode = await lintCommand(files, opts, io);
+      },
+    );
 
   program
     .command('schema')
@@ -84,7 +96,9 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
 
 function runIdArg(value: string): string {
   if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(value))
-    throw new InvalidArgumentError('must be 1-40 lowercase letters, digits and "-", starting and ending alphanumeric.');
+    throw new InvalidArgumentError(
+      'must be 1-40 lowercase letters, digits and "-", starting and ending alphanumeric.',
+    );
   return value;
 }
 
@@ -92,7 +106,12 @@ function runIdArg(value: string): string {
 function present(err: unknown, io: IO): number {
   if (err instanceof CommanderError) {
     // commander has already printed its message (or the help/version text).
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    )
+      return EXIT.ok;
     return EXIT.usage;
   }
   if (err instanceof UsageError) {

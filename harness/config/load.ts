@@ -42,27 +42,74 @@ export function loadScenario(text: string): LoadResult {
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (!isPlainObject(data)) {
-    return { lineOf: lineAt, problems: [locate(error([], 'must be a mapping with apiVersion, kind, metadata, workloads and load'))] };
+    return {
+      lineOf: lineAt,
+      problems: [locate(error([], 'must be a mapping with apiVersion, kind, metadata, workloads and load'))],
+    };
   }
   if (data.apiVersion !== API_VERSION || data.kind !== KIND) {
     const problems: Problem[] = [];
     if (data.apiVersion !== API_VERSION)
       problems.push(error(['apiVersion'], `unsupported ${show(data.apiVersion)}, allowed: ${API_VERSION}`));
-    if (data.kind !== KIND) problems.push(error(['kind'], `unsupported ${show(data.kind)}, allowed: ${KIND}`));
+    if (data.kind !== KIND)
+      problems.push(error(['kind'], `unsupported ${show(data.kind)}, allowed: ${KIND}`));
     return { lineOf: lineAt, problems: problems.map(locate) };
   }
 
   const parsed = scenarioSchema.safeParse(data, { error: messageFor });
-  if (!parsed.success) return { lineOf: lineAt, problems: issuesToProblems(parsed.error.issues, []).map(locate) };
-
-  const expansion = expandVariants(parsed.data, data);
-  const problems = [...expansion.problems];
-  if (!hasErrors(problems)) {
-    const model: ScenarioModel = { scenario: parsed.data, deployments: expansion.deployments };
-    problems.push(...checkScenario(model));
-    if (!hasErrors(problems)) return { model, lineOf: lineAt, problems: dedupe(problems.map(locate)) };
+  if (!parsed.success) {
+    const schemaProblems = issuesToProblems(parsed.error.issues, []);
+    return { lineOf: lineAt, problems: finish([...schemaProblems, ...rulesOnRepaired(data, schemaProblems)], locate) };
   }
-  return { lineOf: lineAt, problems: dedupe(problems.map(locate)) };
+  const { model, problems } = checkParsed(parsed.data, data);
+  const located = finish(problems, locate);
+  return model && !hasErrors(problems) ? { model, lineOf: lineAt, problems: located } : { lineOf: lineAt, problems: located };
+}
+
+function checkParsed(scenario: Scenario, raw: Record<string, unknown>): { model?: ScenarioModel; problems: Problem[] } {
+  const expansion = expandVariants(scenario, raw);
+  if (hasErrors(expansion.problems)) return { problems: expansion.problems };
+  const model: ScenarioModel = { scenario, deployments: expansion.deployments };
+  return { model, problems: [...expansion.problems, ...checkScenario(model)] };
+}
+
+/**
+ * rulesOnRepaired lets the semantic rules see a file whose schema failed, so that a file's problems are
+ * reported together rather than one phase at a time. It drops the timeline entries that failed (nothing
+ * refers to them) and deletes other offending leaves (their defaults stand in), then runs the rules if the
+ * result parses; problems at or under a repaired place are discarded, and timeline indices mapped back.
+ */
+function rulesOnRepaired(raw: Record<string, unknown>, schemaProblems: readonly Problem[]): Problem[] {
+  const repaired = structuredClone(raw);
+  const droppedTimeline = new Set<number>();
+  const deleted: PathSegment[][] = [];
+  for (const { path } of schemaProblems) {
+    if (path[0] === 'timeline' && typeof path[1] === 'number') droppedTimeline.add(path[1]);
+    else if (path.length >= 2) {
+      const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<PathSegment, unknown>)?.[key], repaired);
+      if (isPlainObject(parent)) delete parent[path.at(-1) as string];
+      deleted.push(path);
+    } else return [];
+  }
+  const keptTimeline: number[] = [];
+  if (Array.isArray(repaired.timeline)) {
+    repaired.timeline = repaired.timeline.filter((_, i) => (droppedTimeline.has(i) ? false : keptTimeline.push(i)));
+  }
+  const reparsed = scenarioSchema.safeParse(repaired);
+  if (!reparsed.success) return [];
+  const under = (path: PathSegment[], prefix: PathSegment[]) => prefix.every((segment, i) => path[i] === segment);
+  return checkParsed(reparsed.data, repaired)
+    .problems.map((problem) =>
+      problem.path[0] === 'timeline' && typeof problem.path[1] === 'number'
+        ? { ...problem, path: ['timeline', keptTimeline[problem.path[1]] as number, ...problem.path.slice(2)] }
+        : problem,
+    )
+    .filter((problem) => !deleted.some((prefix) => under(problem.path, prefix)));
+}
+
+/** finish locates problems, drops duplicates and orders them by line, as a reader goes through the file. */
+function finish(problems: Problem[], locate: (p: Problem) => Problem): Problem[] {
+  return dedupe(problems.map(locate)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
 // ---- variants ------------------------------------------------------------------------------------------
@@ -75,7 +122,7 @@ interface Expansion {
 /**
  * expandVariants merges each variant's overrides into the raw workload it names and validates the result
  * with the workload schema, so a variant is held to the same rules as a workload. Matrix variants become
- * one variant per combination of axis values, named `<workload>-<axis><value>…`.
+ * one variant per combination of axis values, named `<workload>-<fragment>…` (see nameFragment).
  */
 function expandVariants(scenario: Scenario, raw: Record<string, unknown>): Expansion {
   const rawWorkloads = (raw.workloads as unknown[]) ?? [];
@@ -104,10 +151,18 @@ function expandVariants(scenario: Scenario, raw: Record<string, unknown>): Expan
     const refPath: PathSegment[] = ['variants', variantIndex, 'matrix' in variant ? 'matrix' : 'workload'];
     if (!base) {
       const names = [...rawByName.keys()].join(', ');
-      problems.push(error('matrix' in variant ? [...refPath, 'workload'] : refPath, `no workload named ${show(workloadName)}, allowed: ${names}`));
+      problems.push(
+        error(
+          'matrix' in variant ? [...refPath, 'workload'] : refPath,
+          `no workload named ${show(workloadName)}, allowed: ${names}`,
+        ),
+      );
       return;
     }
-    const candidates = 'matrix' in variant ? matrixCombinations(variant.matrix, variantIndex) : [namedCandidate(variant, variantIndex, base.raw)];
+    const candidates =
+      'matrix' in variant
+        ? matrixCombinations(variant.matrix, variantIndex)
+        : [namedCandidate(variant, variantIndex, base.raw)];
     for (const candidate of candidates) {
       const merged = mergeOverrides(base.raw, { ...candidate.overrides, name: candidate.name });
       const origin = (fieldPath: PathSegment[]): PathSegment[] =>
@@ -115,7 +170,11 @@ function expandVariants(scenario: Scenario, raw: Record<string, unknown>): Expan
       const result = workloadSchema.safeParse(merged, { error: messageFor });
       if (!result.success) {
         for (const problem of issuesToProblems(result.error.issues, [])) {
-          problems.push({ ...problem, path: origin(problem.path), message: `${problem.message} (in variant ${candidate.name})` });
+          problems.push({
+            ...problem,
+            path: origin(problem.path),
+            message: `${problem.message} (in variant ${candidate.name})`,
+          });
         }
         continue;
       }
@@ -153,7 +212,9 @@ function namedCandidate(
     // (for example a startup probe that only the variant declares).
     originOf: (fieldPath) => {
       const inOverrides = longestPrefix(variant.overrides, fieldPath);
-      return inOverrides > 0 && inOverrides >= longestPrefix(base, fieldPath) ? ['variants', index, 'overrides', ...fieldPath] : undefined;
+      return inOverrides > 0 && inOverrides >= longestPrefix(base, fieldPath)
+        ? ['variants', index, 'overrides', ...fieldPath]
+        : undefined;
     },
   };
 }
@@ -179,7 +240,7 @@ function matrixCombinations(
     matrix.axes.forEach((axis, axisIndex) => {
       const value = axis.values[picks[axisIndex] as number];
       overrides = mergeOverrides(overrides, nestPath(axis.path, value)) as Record<string, unknown>;
-      parts.push(`${axis.name}${nameFragment(value, picks[axisIndex] as number)}`);
+      parts.push(nameFragment(axis.name, value, picks[axisIndex] as number));
       described.push(`${axis.path}=${JSON.stringify(value)}`);
     });
     return {
@@ -196,10 +257,16 @@ function matrixCombinations(
   });
 }
 
-/** nameFragment turns an axis value into a name-safe fragment: 10 → 10, "1.5s" → 1-5s; a mapping or list → its index. */
-function nameFragment(value: unknown, index: number): string {
-  if (typeof value === 'object' && value !== null) return String(index);
-  return String(value).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || String(index);
+/**
+ * nameFragment names one axis value inside a variant name: a word stands for itself (`graceful`,
+ * `watch-file`), a number or boolean gets the axis name in front (`timeout1`), and a mapping or list its
+ * index (`probe0`).
+ */
+function nameFragment(axis: string, value: unknown, index: number): string {
+  if (typeof value === 'object' && value !== null) return `${axis}${index}`;
+  const text = String(value).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (typeof value === 'string' && /^[a-z]/.test(text)) return text;
+  return `${axis}${text || index}`;
 }
 
 // ---- zod issues → problems -----------------------------------------------------------------------------
@@ -217,7 +284,8 @@ function messageFor(issue: RawIssue): string | undefined {
       if (issue.input === undefined) return `is required (${describeExpected(issue.expected)})`;
       return `must be ${describeExpected(issue.expected)}, got ${show(issue.input)}`;
     case 'unrecognized_keys': {
-      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod
+        ?.def?.shape;
       return shape ? `allowed: ${Object.keys(shape).join(', ')}` : 'no other keys allowed';
     }
     case 'invalid_value':
@@ -234,7 +302,8 @@ function messageFor(issue: RawIssue): string | undefined {
       return `must be ${issue.inclusive === false ? '<' : '≤'} ${max}, got ${show(issue.input)}`;
     }
     case 'invalid_format':
-      if (issue.format === 'starts_with') return `must start with ${JSON.stringify((issue as { prefix?: string }).prefix)}, got ${show(issue.input)}`;
+      if (issue.format === 'starts_with')
+        return `must start with ${JSON.stringify((issue as { prefix?: string }).prefix)}, got ${show(issue.input)}`;
       return undefined;
     default:
       return undefined;
@@ -259,8 +328,14 @@ function issuesToProblems(issues: readonly Issue[], prefix: PathSegment[]): Prob
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as PathSegment[])];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push(error([...path, key], `unknown key ${JSON.stringify(key)}, ${issue.message}`));
-    } else if (issue.code === 'invalid_union' && issue.errors.length > 0 && !issue.message.startsWith('must be a named') && !issue.message.startsWith('unknown action')) {
+      for (const key of issue.keys)
+        problems.push(error([...path, key], `unknown key ${JSON.stringify(key)}, ${issue.message}`));
+    } else if (
+      issue.code === 'invalid_union' &&
+      issue.errors.length > 0 &&
+      !issue.message.startsWith('must be a named') &&
+      !issue.message.startsWith('unknown action')
+    ) {
       // A union whose every branch failed: report the branch that got furthest (most specific path).
       const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
       problems.push(...issuesToProblems(best, path));
@@ -293,7 +368,8 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PathSegm
       continue;
     }
     const node = length === 0 ? doc.contents : (doc.getIn(path.slice(0, length), true) as Node | undefined);
-    if (node && typeof node === 'object' && 'range' in node && node.range) return lineCounter.linePos(node.range[0]).line;
+    if (node && typeof node === 'object' && 'range' in node && node.range)
+      return lineCounter.linePos(node.range[0]).line;
   }
   return undefined;
 }

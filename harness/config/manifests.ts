@@ -21,15 +21,31 @@ export function parseManifests(text: string): { objects: LocatedObject[]; proble
     const line = lineCounter.linePos(doc.range[0]).line;
     if (doc.errors.length > 0) {
       for (const e of doc.errors)
-        problems.push({ path: [], message: `invalid YAML: ${e.message.split('\n')[0]}`, severity: 'error', line: lineCounter.linePos(e.pos[0]).line });
+        problems.push({
+          path: [],
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+          severity: 'error',
+          line: lineCounter.linePos(e.pos[0]).line,
+        });
       continue;
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    const flatten = isPlainObject(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
+    const flatten =
+      isPlainObject(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
     for (const item of flatten) {
-      if (!isPlainObject(item) || typeof item.apiVersion !== 'string' || typeof item.kind !== 'string' || !isPlainObject(item.metadata)) {
-        problems.push({ path: [], message: 'not a Kubernetes object: needs apiVersion, kind and metadata', severity: 'error', line });
+      if (
+        !isPlainObject(item) ||
+        typeof item.apiVersion !== 'string' ||
+        typeof item.kind !== 'string' ||
+        !isPlainObject(item.metadata)
+      ) {
+        problems.push({
+          path: [],
+          message: 'not a Kubernetes object: needs apiVersion, kind and metadata',
+          severity: 'error',
+          line,
+        });
         continue;
       }
       const metadata = { labels: {}, ...item.metadata } as KubernetesObject['metadata'];

@@ -36,14 +36,20 @@ function uniqueNames({ scenario, deployments }: ScenarioModel): Problem[] {
   const problems: Problem[] = [];
   const workloadNames = new Set<string>();
   scenario.workloads.forEach((w, i) => {
-    if (workloadNames.has(w.name)) problems.push(error(['workloads', i, 'name'], `duplicate workload name "${w.name}", names must be unique`));
+    if (workloadNames.has(w.name))
+      problems.push(
+        error(['workloads', i, 'name'], `duplicate workload name "${w.name}", names must be unique`),
+      );
     workloadNames.add(w.name);
   });
   const seen = new Set<string>();
   for (const d of deployments) {
-    if (d.name !== d.workload && workloadNames.has(d.name))
-      problems.push(error(nameOf(d), `variant name "${d.name}" is also a workload name; use a distinct name`));
-    else if (seen.has(d.name)) problems.push(error(nameOf(d), `duplicate variant name "${d.name}", names must be unique`));
+    if (d.source[0] === 'variants' && workloadNames.has(d.name))
+      problems.push(
+        error(nameOf(d), `variant name "${d.name}" is also a workload name; use a distinct name`),
+      );
+    else if (seen.has(d.name))
+      problems.push(error(nameOf(d), `duplicate variant name "${d.name}", names must be unique`));
     seen.add(d.name);
   }
   return problems;
@@ -62,22 +68,44 @@ function targetNames(model: ScenarioModel): string {
 function loadTarget(model: ScenarioModel): Problem[] {
   const name = model.scenario.load.workload;
   if (model.scenario.workloads.some((w) => w.name === name)) return [];
-  return [error(['load', 'workload'], `no workload named "${name}", allowed: ${model.scenario.workloads.map((w) => w.name).join(', ')}`)];
+  return [
+    error(
+      ['load', 'workload'],
+      `no workload named "${name}", allowed: ${model.scenario.workloads.map((w) => w.name).join(', ')}`,
+    ),
+  ];
 }
 
 function timelineTargets(model: ScenarioModel): Problem[] {
   const problems: Problem[] = [];
   model.scenario.timeline.forEach((action, i) => {
     if (deploymentsOf(model, action.target).length === 0)
-      problems.push(error(['timeline', i, 'target'], `no workload or variant named "${action.target}", allowed: ${targetNames(model)}`));
+      problems.push(
+        error(
+          ['timeline', i, 'target'],
+          `no workload or variant named "${action.target}", allowed: ${targetNames(model)}`,
+        ),
+      );
     if (action.action === 'network-partition') {
       if (deploymentsOf(model, action.from).length === 0)
-        problems.push(error(['timeline', i, 'from'], `no workload or variant named "${action.from}", allowed: ${targetNames(model)}`));
+        problems.push(
+          error(
+            ['timeline', i, 'from'],
+            `no workload or variant named "${action.from}", allowed: ${targetNames(model)}`,
+          ),
+        );
       else if (action.from === action.target)
-        problems.push(error(['timeline', i, 'from'], 'must name the other side of the partition, not the target itself'));
+        problems.push(
+          error(['timeline', i, 'from'], 'must name the other side of the partition, not the target itself'),
+        );
     }
     if (action.action === 'scale' && deploymentsOf(model, action.target).some((d) => d.spec.hpa))
-      problems.push(warning(['timeline', i], `"${action.target}" has an HPA, which will override a manual scale within one sync period`));
+      problems.push(
+        warning(
+          ['timeline', i],
+          `"${action.target}" has an HPA, which will override a manual scale within one sync period`,
+        ),
+      );
   });
   return problems;
 }
@@ -88,13 +116,23 @@ function timelineInsideLoad(model: ScenarioModel): Problem[] {
   model.scenario.timeline.forEach((action, i) => {
     const atMs = durationMs(action.at);
     if (atMs >= loadMs) {
-      problems.push(error(['timeline', i, 'at'], `${action.at} is not inside the load window, allowed: 0s up to ${formatDuration(loadMs)} (exclusive)`));
+      problems.push(
+        error(
+          ['timeline', i, 'at'],
+          `${action.at} is not inside the load window, allowed: 0s up to ${formatDuration(loadMs)} (exclusive)`,
+        ),
+      );
       return;
     }
     if ('duration' in action) {
       const endMs = atMs + durationMs(action.duration);
       if (endMs > loadMs)
-        problems.push(error(['timeline', i, 'duration'], `${action.action} would end at ${formatDuration(endMs)}, after the load ends at ${formatDuration(loadMs)}; shorten it to at most ${formatDuration(loadMs - atMs)}`));
+        problems.push(
+          error(
+            ['timeline', i, 'duration'],
+            `${action.action} would end at ${formatDuration(endMs)}, after the load ends at ${formatDuration(loadMs)}; shorten it to at most ${formatDuration(loadMs - atMs)}`,
+          ),
+        );
     }
   });
   return problems;
@@ -106,11 +144,31 @@ function chaosModeValues(model: ScenarioModel): Problem[] {
     if (!('mode' in action)) return;
     const needsValue = action.mode !== 'one' && action.mode !== 'all';
     if (needsValue && action.value === undefined)
-      problems.push(error(['timeline', i, 'value'], `is required with mode ${action.mode} (a count for fixed, a percent 1-100 otherwise)`));
+      problems.push(
+        error(
+          ['timeline', i, 'value'],
+          `is required with mode ${action.mode} (a count for fixed, a percent 1-100 otherwise)`,
+        ),
+      );
     if (!needsValue && action.value !== undefined)
-      problems.push(error(['timeline', i, 'value'], `is not used with mode ${action.mode}; remove it or use mode fixed, fixed-percent or random-max-percent`));
-    if (needsValue && action.mode !== 'fixed' && action.value !== undefined && (Number(action.value) < 1 || Number(action.value) > 100))
-      problems.push(error(['timeline', i, 'value'], `must be a percent 1-100 with mode ${action.mode}, got ${action.value}`));
+      problems.push(
+        error(
+          ['timeline', i, 'value'],
+          `is not used with mode ${action.mode}; remove it or use mode fixed, fixed-percent or random-max-percent`,
+        ),
+      );
+    if (
+      needsValue &&
+      action.mode !== 'fixed' &&
+      action.value !== undefined &&
+      (Number(action.value) < 1 || Number(action.value) > 100)
+    )
+      problems.push(
+        error(
+          ['timeline', i, 'value'],
+          `must be a percent 1-100 with mode ${action.mode}, got ${action.value}`,
+        ),
+      );
   });
   return problems;
 }
@@ -120,7 +178,12 @@ function dependencies(model: ScenarioModel): Problem[] {
   for (const d of model.deployments) {
     const { dependency, livenessMode } = d.spec.behaviour;
     if (livenessMode === 'dependency' && dependency === undefined)
-      problems.push(error(d.origin(['behaviour', 'livenessMode']), 'livenessMode "dependency" needs behaviour.dependency to name the workload it calls'));
+      problems.push(
+        error(
+          d.origin(['behaviour', 'livenessMode']),
+          'livenessMode "dependency" needs behaviour.dependency to name the workload it calls',
+        ),
+      );
     if (dependency === undefined) continue;
     const where = d.origin(['behaviour', 'dependency']);
     const target = model.deployments.filter((other) => other.name === dependency);
@@ -128,9 +191,17 @@ function dependencies(model: ScenarioModel): Problem[] {
     else if (target.length === 0) {
       const varied = model.deployments.some((other) => other.workload === dependency);
       problems.push(
-        error(where, varied
-          ? `workload "${dependency}" has variants; a dependency must be a workload deployed as itself (without variants)`
-          : `no workload named "${dependency}", allowed: ${model.deployments.filter((o) => o.name === o.workload && o.name !== d.workload).map((o) => o.name).join(', ') || '(none)'}`),
+        error(
+          where,
+          varied
+            ? `workload "${dependency}" has variants; a dependency must be a workload deployed as itself (without variants)`
+            : `no workload named "${dependency}", allowed: ${
+                model.deployments
+                  .filter((o) => o.name === o.workload && o.name !== d.workload)
+                  .map((o) => o.name)
+                  .join(', ') || '(none)'
+              }`,
+        ),
       );
     }
   }
@@ -148,11 +219,26 @@ function probesWellFormed(model: ScenarioModel): Problem[] {
       const at = (...rest: PathSegment[]) => d.origin(['probes', kind, ...rest]);
       const present = handlers.filter((h) => probe[h] !== undefined);
       if (present.length !== 1)
-        problems.push(error(at(), `must have exactly one of ${handlers.join(', ')}, got ${present.length === 0 ? 'none' : present.join(' and ')}`));
+        problems.push(
+          error(
+            at(),
+            `must have exactly one of ${handlers.join(', ')}, got ${present.length === 0 ? 'none' : present.join(' and ')}`,
+          ),
+        );
       if (kind !== 'readiness' && probe.successThreshold !== undefined && probe.successThreshold !== 1)
-        problems.push(error(at('successThreshold'), `must be 1 for a ${kind} probe (a Kubernetes rule), got ${probe.successThreshold}`));
+        problems.push(
+          error(
+            at('successThreshold'),
+            `must be 1 for a ${kind} probe (a Kubernetes rule), got ${probe.successThreshold}`,
+          ),
+        );
       if (kind === 'readiness' && probe.terminationGracePeriodSeconds !== undefined)
-        problems.push(error(at('terminationGracePeriodSeconds'), 'is only allowed on liveness and startup probes (a Kubernetes rule)'));
+        problems.push(
+          error(
+            at('terminationGracePeriodSeconds'),
+            'is only allowed on liveness and startup probes (a Kubernetes rule)',
+          ),
+        );
       problems.push(...probePorts(d.spec, probe, at));
     }
   }
@@ -174,7 +260,9 @@ function probePorts(spec: Workload, probe: Probe, at: (...rest: PathSegment[]) =
     if (typeof port === 'string' && !ports.has(port))
       problems.push(error(path, `no container port named "${port}", allowed: ${allowed}`));
     if (typeof port === 'number' && ![...ports.values()].includes(port))
-      problems.push(warning(path, `port ${port} is not a port the service listens on (${allowed}); the probe will fail`));
+      problems.push(
+        warning(path, `port ${port} is not a port the service listens on (${allowed}); the probe will fail`),
+      );
   };
   if (probe.httpGet) check(probe.httpGet.port, at('httpGet', 'port'));
   if (probe.tcpSocket) check(probe.tcpSocket.port, at('tcpSocket', 'port'));
@@ -189,7 +277,12 @@ function preStopWellFormed(model: ScenarioModel): Problem[] {
     if (!preStop) continue;
     const present = (['sleep', 'exec', 'httpGet'] as const).filter((h) => preStop[h] !== undefined);
     if (present.length !== 1)
-      problems.push(error(d.origin(['lifecycle', 'preStop']), `must have exactly one of sleep, exec, httpGet, got ${present.length === 0 ? 'none' : present.join(' and ')}`));
+      problems.push(
+        error(
+          d.origin(['lifecycle', 'preStop']),
+          `must have exactly one of sleep, exec, httpGet, got ${present.length === 0 ? 'none' : present.join(' and ')}`,
+        ),
+      );
   }
   return problems;
 }
@@ -200,7 +293,12 @@ function hpaBounds(model: ScenarioModel): Problem[] {
     const hpa = d.spec.hpa;
     if (!hpa) continue;
     if (hpa.minReplicas > hpa.maxReplicas)
-      problems.push(error(d.origin(['hpa', 'minReplicas']), `minReplicas ${hpa.minReplicas} is above maxReplicas ${hpa.maxReplicas}; minReplicas must be ≤ maxReplicas`));
+      problems.push(
+        error(
+          d.origin(['hpa', 'minReplicas']),
+          `minReplicas ${hpa.minReplicas} is above maxReplicas ${hpa.maxReplicas}; minReplicas must be ≤ maxReplicas`,
+        ),
+      );
     if (hpa.cpuUtilization === undefined && hpa.memoryUtilization === undefined)
       problems.push(error(d.origin(['hpa']), 'needs a metric: set cpuUtilization and/or memoryUtilization'));
   }
@@ -216,7 +314,12 @@ function resourceBounds(model: ScenarioModel): Problem[] {
       const limit = limits?.[resource];
       if (request === undefined || limit === undefined) continue;
       if ((parseQuantity(request) as number) > (parseQuantity(limit) as number))
-        problems.push(error(d.origin(['resources', 'requests', resource]), `request ${request} is above the limit ${limit}; a request must be ≤ its limit`));
+        problems.push(
+          error(
+            d.origin(['resources', 'requests', resource]),
+            `request ${request} is above the limit ${limit}; a request must be ≤ its limit`,
+          ),
+        );
     }
   }
   return problems;
@@ -228,7 +331,12 @@ function configUpdates(model: ScenarioModel): Problem[] {
     if (action.action !== 'config-update') return;
     for (const d of deploymentsOf(model, action.target)) {
       if (!d.spec.config)
-        problems.push(error(['timeline', i, 'target'], `"${d.name}" has no config file to update; give its workload a config section`));
+        problems.push(
+          error(
+            ['timeline', i, 'target'],
+            `"${d.name}" has no config file to update; give its workload a config section`,
+          ),
+        );
     }
   });
   return problems;
@@ -237,7 +345,12 @@ function configUpdates(model: ScenarioModel): Problem[] {
 function loadVus(model: ScenarioModel): Problem[] {
   const { vus } = model.scenario.load;
   if (vus.max >= vus.preAllocated) return [];
-  return [error(['load', 'vus', 'max'], `${vus.max} is below preAllocated ${vus.preAllocated}; max must be ≥ preAllocated`)];
+  return [
+    error(
+      ['load', 'vus', 'max'],
+      `${vus.max} is below preAllocated ${vus.preAllocated}; max must be ≥ preAllocated`,
+    ),
+  ];
 }
 
 function sloApplicability(model: ScenarioModel): Problem[] {
@@ -245,10 +358,25 @@ function sloApplicability(model: ScenarioModel): Problem[] {
   const problems: Problem[] = [];
   const loaded: Deployed[] = deploymentsOf(model, load.workload);
   if (slos.scaleUp && loaded.length > 0 && loaded.every((d) => !d.spec.hpa))
-    problems.push(warning(['slos', 'scaleUp'], `workload "${load.workload}" has no HPA, so scale-up latency will not be measured`));
+    problems.push(
+      warning(
+        ['slos', 'scaleUp'],
+        `workload "${load.workload}" has no HPA, so scale-up latency will not be measured`,
+      ),
+    );
   if (slos.errorRate?.duringChaos !== undefined && !timeline.some((a) => 'mode' in a))
-    problems.push(warning(['slos', 'errorRate', 'duringChaos'], 'the timeline has no chaos action, so this check has nothing to judge'));
+    problems.push(
+      warning(
+        ['slos', 'errorRate', 'duringChaos'],
+        'the timeline has no chaos action, so this check has nothing to judge',
+      ),
+    );
   if (slos.errorRate?.duringRollout !== undefined && !timeline.some((a) => a.action === 'rollout-restart'))
-    problems.push(warning(['slos', 'errorRate', 'duringRollout'], 'the timeline has no rollout-restart, so this check has nothing to judge'));
+    problems.push(
+      warning(
+        ['slos', 'errorRate', 'duringRollout'],
+        'the timeline has no rollout-restart, so this check has nothing to judge',
+      ),
+    );
   return problems;
 }

@@ -13,11 +13,9 @@ import { QUANTITY_FORMAT, parseQuantity } from '../core/quantity.ts';
 export const API_VERSION = 'probelab.dev/v1alpha1';
 export const KIND = 'Scenario';
 
-const dnsLabel = z
-  .string()
-  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
-    error: 'must be a lowercase name of 1-40 characters: a-z, 0-9 and "-", starting with a letter',
-  });
+const dnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+  error: 'must be a lowercase name of 1-40 characters: a-z, 0-9 and "-", starting with a letter',
+});
 
 const duration = z
   .string({ error: `must be ${DURATION_FORMAT} (a quoted string)` })
@@ -85,7 +83,9 @@ const behaviour = z
       .enum(['simple', 'dependency'])
       .default('simple')
       .describe('"dependency" makes /livez call the dependency (the anti-pattern).'),
-    dependency: dnsLabel.optional().describe('Name of another workload this one calls (/dependency, /livez).'),
+    dependency: dnsLabel
+      .optional()
+      .describe('Name of another workload this one calls (/dependency, /livez).'),
     dependencyTimeout: duration.default('1s'),
     work: z
       .strictObject({
@@ -128,15 +128,24 @@ const hpaScalingRules = z.strictObject({
       }),
     )
     .optional(),
-  tolerance: fraction.optional().describe('Needs the HPAConfigurableTolerance feature gate (Kubernetes 1.33+).'),
+  tolerance: fraction
+    .optional()
+    .describe('Needs the HPAConfigurableTolerance feature gate (Kubernetes 1.33+).'),
 });
 
 const hpa = z.strictObject({
   minReplicas: z.int().min(1),
   maxReplicas: z.int().min(1),
-  cpuUtilization: z.int().min(1).max(1000).optional().describe('Target average CPU utilization, % of request.'),
+  cpuUtilization: z
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('Target average CPU utilization, % of request.'),
   memoryUtilization: z.int().min(1).max(1000).optional(),
-  behavior: z.strictObject({ scaleUp: hpaScalingRules.optional(), scaleDown: hpaScalingRules.optional() }).optional(),
+  behavior: z
+    .strictObject({ scaleUp: hpaScalingRules.optional(), scaleDown: hpaScalingRules.optional() })
+    .optional(),
 });
 
 const configFile = z
@@ -157,7 +166,9 @@ const workload = z.strictObject({
   image: z.string().min(1).optional().describe('Container image; default the locally built sample service.'),
   replicas: z.int().min(0).default(1),
   behaviour: behaviour.prefault({}),
-  resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
+  resources: z
+    .strictObject({ requests: resourceList.optional(), limits: resourceList.optional() })
+    .optional(),
   probes: z
     .strictObject({ startup: probe.optional(), liveness: probe.optional(), readiness: probe.optional() })
     .optional(),
@@ -165,7 +176,10 @@ const workload = z.strictObject({
   terminationGracePeriodSeconds: z.int().min(0).optional(),
   env: z
     .strictObject({
-      GOGC: z.string().regex(/^(off|\d+)$/, { error: 'must be a number or "off"' }).optional(),
+      GOGC: z
+        .string()
+        .regex(/^(off|\d+)$/, { error: 'must be a number or "off"' })
+        .optional(),
       GOMEMLIMIT: z
         .string()
         .regex(/^(off|\d+(B|KiB|MiB|GiB|TiB)?)$/, { error: 'must be like 100MiB or "off"' })
@@ -200,7 +214,9 @@ const matrixVariant = z.strictObject({
           name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { error: 'must be a short lowercase label (≤12)' }),
           path: z
             .string()
-            .regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, { error: 'must be a dotted field path like probes.liveness' }),
+            .regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, {
+              error: 'must be a dotted field path like probes.liveness',
+            }),
           values: z.array(z.unknown()).min(1),
         }),
       )
@@ -327,7 +343,11 @@ const slos = z.strictObject({
   restarts: z.strictObject({ max: z.int().min(0).optional(), byCause: restartCauses.optional() }).optional(),
   scaleUp: z.strictObject({ maxLatency: duration }).optional(),
   errorRate: z
-    .strictObject({ max: fraction.optional(), duringChaos: fraction.optional(), duringRollout: fraction.optional() })
+    .strictObject({
+      max: fraction.optional(),
+      duringChaos: fraction.optional(),
+      duringRollout: fraction.optional(),
+    })
     .optional(),
   latency: z
     .strictObject({ p50: duration.optional(), p95: duration.optional(), p99: duration.optional() })
@@ -343,7 +363,10 @@ const cluster = z
   .strictObject({
     kind: z
       .strictObject({
-        config: z.string().default('kind-config.yaml').describe('kind config, relative to the repository root.'),
+        config: z
+          .string()
+          .default('kind-config.yaml')
+          .describe('kind config, relative to the repository root.'),
         name: dnsLabel.default('probelab'),
       })
       .optional(),
@@ -351,7 +374,10 @@ const cluster = z
       .strictObject({ kubeconfig: z.string().min(1), context: z.string().min(1).optional() })
       .optional()
       .describe('Target an existing cluster instead of kind.'),
-    reuse: z.boolean().default(true).describe('Reuse a cluster that already exists instead of creating it fresh.'),
+    reuse: z
+      .boolean()
+      .default(true)
+      .describe('Reuse a cluster that already exists instead of creating it fresh.'),
     retain: z.boolean().default(true).describe('Keep the cluster after the run.'),
   })
   .prefault({});

@@ -39,5 +39,13 @@ export function hasErrors(problems: readonly Problem[]): boolean {
 }
 
 /** error and warning build problems tersely inside rule code. */
-export const error = (path: PathSegment[], message: string): Problem => ({ path, message, severity: 'error' });
-export const warning = (path: PathSegment[], message: string): Problem => ({ path, message, severity: 'warning' });
+export const error = (path: PathSegment[], message: string): Problem => ({
+  path,
+  message,
+  severity: 'error',
+});
+export const warning = (path: PathSegment[], message: string): Problem => ({
+  path,
+  message,
+  severity: 'warning',
+});

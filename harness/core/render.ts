@@ -21,7 +21,14 @@ import type {
   V2MetricSpec,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { ChaosAction, HpaScalingRules, LifecycleHandler, Probe, TimelineAction, Workload } from '../config/v1alpha1.ts';
+import type {
+  ChaosAction,
+  HpaScalingRules,
+  LifecycleHandler,
+  Probe,
+  TimelineAction,
+  Workload,
+} from '../config/v1alpha1.ts';
 import { deploymentsOf, type Deployed, type ScenarioModel } from './model.ts';
 import { parseQuantity } from './quantity.ts';
 
@@ -55,7 +62,12 @@ export interface RenderOptions {
 export interface KubernetesObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [key: string]: unknown;
 }
 
@@ -79,13 +91,23 @@ export function namespaceFor(runId: string): string {
 
 export function renderManifests(model: ScenarioModel, options: RenderOptions): Rendered {
   const namespace = namespaceFor(options.runId);
-  const base = { [LABELS.managedBy]: MANAGED_BY, [LABELS.runId]: options.runId, [LABELS.scenario]: model.scenario.metadata.name };
+  const base = {
+    [LABELS.managedBy]: MANAGED_BY,
+    [LABELS.runId]: options.runId,
+    [LABELS.scenario]: model.scenario.metadata.name,
+  };
   const labelsFor = (d: Deployed) => ({ ...base, [LABELS.workload]: d.workload, [LABELS.variant]: d.name });
   const loaded = new Set(deploymentsOf(model, model.scenario.load.workload).map((d) => d.name));
   if (loaded.size > options.nodePorts.length)
-    throw new Error(`internal: ${loaded.size} loaded variants but only ${options.nodePorts.length} node ports`);
+    throw new Error(
+      `internal: ${loaded.size} loaded variants but only ${options.nodePorts.length} node ports`,
+    );
 
-  const ns: V1Namespace & KubernetesObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: base } };
+  const ns: V1Namespace & KubernetesObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace, labels: base },
+  };
   const objects: KubernetesObject[] = [ns];
   let nextPort = 0;
   for (const d of model.deployments) {
@@ -113,11 +135,15 @@ export function renderManifests(model: ScenarioModel, options: RenderOptions): R
         return { at: action.at, description: `scale ${names(targets)} to ${action.replicas} replicas` };
       case 'config-update': {
         const [first] = targets;
-        if (targets.length !== 1 || !first) return { at: action.at, description: `update config of ${names(targets)}` };
+        if (targets.length !== 1 || !first)
+          return { at: action.at, description: `update config of ${names(targets)}` };
         return {
           at: action.at,
           description: `update config of ${first.name}`,
-          object: configMap(meta(configMapName(first), { [LABELS.workload]: first.workload, [LABELS.variant]: first.name }), action.data),
+          object: configMap(
+            meta(configMapName(first), { [LABELS.workload]: first.workload, [LABELS.variant]: first.name }),
+            action.data,
+          ),
         };
       }
       default:
@@ -143,13 +169,20 @@ export function chaosName(index: number, action: TimelineAction): string {
   return `t${index}-${action.action}-${action.target}`.slice(0, 63).replace(/-+$/, '');
 }
 
-function configMap(metadata: KubernetesObject['metadata'], data: Record<string, unknown>): V1ConfigMap & KubernetesObject {
+function configMap(
+  metadata: KubernetesObject['metadata'],
+  data: Record<string, unknown>,
+): V1ConfigMap & KubernetesObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { [CONFIG_KEY]: stringify(data) } };
 }
 
 // ---- Deployment ----------------------------------------------------------------------------------------
 
-function deployment(d: Deployed, metadata: KubernetesObject['metadata'], options: RenderOptions): V1Deployment & KubernetesObject {
+function deployment(
+  d: Deployed,
+  metadata: KubernetesObject['metadata'],
+  options: RenderOptions,
+): V1Deployment & KubernetesObject {
   const spec = d.spec;
   const selector = { [LABELS.runId]: options.runId, [LABELS.variant]: d.name };
   const mounts: V1VolumeMount[] = [];
@@ -180,12 +213,16 @@ function deployment(d: Deployed, metadata: KubernetesObject['metadata'], options
     kind: 'Deployment',
     metadata,
     spec: {
-      replicas: spec.hpa ? Math.min(Math.max(spec.replicas, spec.hpa.minReplicas), spec.hpa.maxReplicas) : spec.replicas,
+      replicas: spec.hpa
+        ? Math.min(Math.max(spec.replicas, spec.hpa.minReplicas), spec.hpa.maxReplicas)
+        : spec.replicas,
       selector: { matchLabels: selector },
       template: {
         metadata: { labels: metadata.labels },
         spec: {
-          ...(spec.terminationGracePeriodSeconds === undefined ? {} : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
+          ...(spec.terminationGracePeriodSeconds === undefined
+            ? {}
+            : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
           containers: [container],
           ...(volumes.length ? { volumes } : {}),
         },
@@ -196,7 +233,8 @@ function deployment(d: Deployed, metadata: KubernetesObject['metadata'], options
 
 function containerPortsOf(spec: Workload) {
   const ports = [{ name: 'http', containerPort: spec.behaviour.port, protocol: 'TCP' }];
-  if (spec.behaviour.grpcPort > 0) ports.push({ name: 'grpc', containerPort: spec.behaviour.grpcPort, protocol: 'TCP' });
+  if (spec.behaviour.grpcPort > 0)
+    ports.push({ name: 'grpc', containerPort: spec.behaviour.grpcPort, protocol: 'TCP' });
   return ports;
 }
 
@@ -212,7 +250,9 @@ function environment(d: Deployed): V1EnvVar[] {
     ['SAMPLE_SYNC_DURATION', b.syncDuration],
     ['SAMPLE_WARMUP_ALLOC', bytes(b.warmupAlloc)],
     ['SAMPLE_LIVENESS_MODE', b.livenessMode],
-    ...(b.dependency ? ([['SAMPLE_DEPENDENCY_URL', `http://${b.dependency}:${SERVICE_PORT}`]] as [string, string][]) : []),
+    ...(b.dependency
+      ? ([['SAMPLE_DEPENDENCY_URL', `http://${b.dependency}:${SERVICE_PORT}`]] as [string, string][])
+      : []),
     ['SAMPLE_DEPENDENCY_TIMEOUT', b.dependencyTimeout],
     ['SAMPLE_WORK_CPU', b.work.cpu],
     ['SAMPLE_WORK_ALLOC', bytes(b.work.alloc)],
@@ -227,9 +267,13 @@ function environment(d: Deployed): V1EnvVar[] {
     ['SAMPLE_LEAK_RATE', bytes(b.leakRate)],
   ];
   if (d.spec.config) {
-    env.push(['SAMPLE_CONFIG_FILE', `${CONFIG_DIR}/${CONFIG_KEY}`], ['SAMPLE_CONFIG_RELOAD', d.spec.config.reload]);
+    env.push(
+      ['SAMPLE_CONFIG_FILE', `${CONFIG_DIR}/${CONFIG_KEY}`],
+      ['SAMPLE_CONFIG_RELOAD', d.spec.config.reload],
+    );
   }
-  for (const [key, value] of Object.entries(d.spec.env ?? {})) if (value !== undefined) env.push([key, value]);
+  for (const [key, value] of Object.entries(d.spec.env ?? {}))
+    if (value !== undefined) env.push([key, value]);
   return [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ...env.map(([name, value]) => ({ name, value })),
@@ -237,7 +281,9 @@ function environment(d: Deployed): V1EnvVar[] {
 }
 
 function resources(r: NonNullable<Workload['resources']>) {
-  const list = (l: { cpu?: string | number | undefined; memory?: string | number | undefined } | undefined) => {
+  const list = (
+    l: { cpu?: string | number | undefined; memory?: string | number | undefined } | undefined,
+  ) => {
     if (!l) return undefined;
     const out: Record<string, string> = {};
     if (l.cpu !== undefined) out.cpu = String(l.cpu);
@@ -255,7 +301,14 @@ function probe(p: Probe): V1Probe {
   if (p.tcpSocket) out.tcpSocket = p.tcpSocket;
   if (p.exec) out.exec = p.exec;
   if (p.grpc) out.grpc = p.grpc;
-  for (const key of ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold', 'terminationGracePeriodSeconds'] as const) {
+  for (const key of [
+    'initialDelaySeconds',
+    'periodSeconds',
+    'timeoutSeconds',
+    'successThreshold',
+    'failureThreshold',
+    'terminationGracePeriodSeconds',
+  ] as const) {
     if (p[key] !== undefined) out[key] = p[key];
   }
   return out;
@@ -269,7 +322,11 @@ function lifecycleHandler(h: LifecycleHandler): V1LifecycleHandler {
 
 // ---- Service and HPA -----------------------------------------------------------------------------------
 
-function service(d: Deployed, metadata: KubernetesObject['metadata'], nodePort: number | undefined): V1Service & KubernetesObject {
+function service(
+  d: Deployed,
+  metadata: KubernetesObject['metadata'],
+  nodePort: number | undefined,
+): V1Service & KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -277,12 +334,23 @@ function service(d: Deployed, metadata: KubernetesObject['metadata'], nodePort: 
     spec: {
       type: nodePort === undefined ? 'ClusterIP' : 'NodePort',
       selector: { [LABELS.runId]: metadata.labels[LABELS.runId] as string, [LABELS.variant]: d.name },
-      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP', ...(nodePort === undefined ? {} : { nodePort }) }],
+      ports: [
+        {
+          name: 'http',
+          port: SERVICE_PORT,
+          targetPort: 'http',
+          protocol: 'TCP',
+          ...(nodePort === undefined ? {} : { nodePort }),
+        },
+      ],
     },
   };
 }
 
-function horizontalPodAutoscaler(d: Deployed, metadata: KubernetesObject['metadata']): V2HorizontalPodAutoscaler & KubernetesObject {
+function horizontalPodAutoscaler(
+  d: Deployed,
+  metadata: KubernetesObject['metadata'],
+): V2HorizontalPodAutoscaler & KubernetesObject {
   const hpa = d.spec.hpa as NonNullable<Workload['hpa']>;
   const metrics: V2MetricSpec[] = [];
   const utilization = (name: string, averageUtilization: number): V2MetricSpec => ({
@@ -310,7 +378,9 @@ function horizontalPodAutoscaler(d: Deployed, metadata: KubernetesObject['metada
 
 function scalingRules(r: HpaScalingRules): V2HPAScalingRules {
   return {
-    ...(r.stabilizationWindowSeconds === undefined ? {} : { stabilizationWindowSeconds: r.stabilizationWindowSeconds }),
+    ...(r.stabilizationWindowSeconds === undefined
+      ? {}
+      : { stabilizationWindowSeconds: r.stabilizationWindowSeconds }),
     ...(r.selectPolicy === undefined ? {} : { selectPolicy: r.selectPolicy }),
     ...(r.policies === undefined ? {} : { policies: r.policies }),
     ...(r.tolerance === undefined ? {} : { tolerance: String(r.tolerance) }),
@@ -330,7 +400,13 @@ function selectorFor(model: ScenarioModel, target: string, namespace: string, ru
   };
 }
 
-function chaosObject(action: ChaosAction, metadata: KubernetesObject['metadata'], namespace: string, model: ScenarioModel, runId: string): KubernetesObject {
+function chaosObject(
+  action: ChaosAction,
+  metadata: KubernetesObject['metadata'],
+  namespace: string,
+  model: ScenarioModel,
+  runId: string,
+): KubernetesObject {
   const common = {
     mode: action.mode,
     ...(action.value === undefined ? {} : { value: action.value }),
@@ -339,45 +415,89 @@ function chaosObject(action: ChaosAction, metadata: KubernetesObject['metadata']
   const withDuration = 'duration' in action ? { duration: action.duration } : {};
   switch (action.action) {
     case 'pod-kill':
-      return { apiVersion: CHAOS_API, kind: 'PodChaos', metadata, spec: { action: 'pod-kill', ...common, gracePeriod: 0 } };
+      return {
+        apiVersion: CHAOS_API,
+        kind: 'PodChaos',
+        metadata,
+        spec: { action: 'pod-kill', ...common, gracePeriod: 0 },
+      };
     case 'pod-failure':
-      return { apiVersion: CHAOS_API, kind: 'PodChaos', metadata, spec: { action: 'pod-failure', ...common, ...withDuration } };
+      return {
+        apiVersion: CHAOS_API,
+        kind: 'PodChaos',
+        metadata,
+        spec: { action: 'pod-failure', ...common, ...withDuration },
+      };
     case 'container-kill':
-      return { apiVersion: CHAOS_API, kind: 'PodChaos', metadata, spec: { action: 'container-kill', ...common, containerNames: [CONTAINER_NAME] } };
+      return {
+        apiVersion: CHAOS_API,
+        kind: 'PodChaos',
+        metadata,
+        spec: { action: 'container-kill', ...common, containerNames: [CONTAINER_NAME] },
+      };
     case 'network-delay':
       return {
         apiVersion: CHAOS_API,
         kind: 'NetworkChaos',
         metadata,
-        spec: { action: 'delay', ...common, direction: 'to', delay: { latency: action.latency, jitter: action.jitter, correlation: String(action.correlation) }, ...withDuration },
+        spec: {
+          action: 'delay',
+          ...common,
+          direction: 'to',
+          delay: { latency: action.latency, jitter: action.jitter, correlation: String(action.correlation) },
+          ...withDuration,
+        },
       };
     case 'network-loss':
       return {
         apiVersion: CHAOS_API,
         kind: 'NetworkChaos',
         metadata,
-        spec: { action: 'loss', ...common, direction: 'to', loss: { loss: String(action.loss), correlation: String(action.correlation) }, ...withDuration },
+        spec: {
+          action: 'loss',
+          ...common,
+          direction: 'to',
+          loss: { loss: String(action.loss), correlation: String(action.correlation) },
+          ...withDuration,
+        },
       };
     case 'network-partition':
       return {
         apiVersion: CHAOS_API,
         kind: 'NetworkChaos',
         metadata,
-        spec: { action: 'partition', ...common, direction: action.direction, target: { mode: 'all', selector: selectorFor(model, action.from, namespace, runId) }, ...withDuration },
+        spec: {
+          action: 'partition',
+          ...common,
+          direction: action.direction,
+          target: { mode: 'all', selector: selectorFor(model, action.from, namespace, runId) },
+          ...withDuration,
+        },
       };
     case 'bandwidth':
       return {
         apiVersion: CHAOS_API,
         kind: 'NetworkChaos',
         metadata,
-        spec: { action: 'bandwidth', ...common, direction: 'to', bandwidth: { rate: action.rate, limit: action.limit, buffer: action.buffer }, ...withDuration },
+        spec: {
+          action: 'bandwidth',
+          ...common,
+          direction: 'to',
+          bandwidth: { rate: action.rate, limit: action.limit, buffer: action.buffer },
+          ...withDuration,
+        },
       };
     case 'cpu-stress':
       return {
         apiVersion: CHAOS_API,
         kind: 'StressChaos',
         metadata,
-        spec: { ...common, containerNames: [CONTAINER_NAME], stressors: { cpu: { workers: action.workers, load: action.load } }, ...withDuration },
+        spec: {
+          ...common,
+          containerNames: [CONTAINER_NAME],
+          stressors: { cpu: { workers: action.workers, load: action.load } },
+          ...withDuration,
+        },
       };
   }
 }

@@ -36,11 +36,15 @@ export async function lintCommand(files: string[], flags: LintFlags, io: IO): Pr
   if (flags.output === 'json') io.stdout.write(`${JSON.stringify(located, null, 2)}\n`);
   else {
     for (const f of located) {
-      io.stdout.write(`${f.file}${f.line === undefined ? '' : `:${f.line}`} ${f.location}: ${f.severity} ${f.rule} (${f.deployment}): ${f.detail}\n`);
+      io.stdout.write(
+        `${f.file}${f.line === undefined ? '' : `:${f.line}`} ${f.location}: ${f.severity} ${f.rule} (${f.deployment}): ${f.detail}\n`,
+      );
       io.stdout.write(`  why: ${f.why}\n  fix: ${f.fix}\n`);
     }
     const count = (s: Severity) => located.filter((f) => f.severity === s).length;
-    io.stdout.write(`${located.length} finding${located.length === 1 ? '' : 's'}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`);
+    io.stdout.write(
+      `${located.length} finding${located.length === 1 ? '' : 's'}: ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`,
+    );
   }
   if (unreadable > 0) return EXIT.failed;
   return located.some((f) => atLeast(f.severity, flags.failOn)) ? EXIT.failed : EXIT.ok;
@@ -64,10 +68,17 @@ function lintManifests(file: string, text: string, io: IO): Located[] | undefine
   const { objects, problems } = parseManifests(text);
   for (const problem of problems) io.stderr.write(`${formatProblem(file, problem)}\n`);
   if (problems.length > 0) return undefined;
-  const lineOfDeployment = new Map(objects.filter((o) => o.object.kind === 'Deployment').map((o) => [o.object.metadata.name, o.line]));
+  const lineOfDeployment = new Map(
+    objects.filter((o) => o.object.kind === 'Deployment').map((o) => [o.object.metadata.name, o.line]),
+  );
   return lintObjects(objects.map((o) => o.object)).map((finding) => {
     const line = lineOfDeployment.get(finding.deployment);
-    return { ...finding, file, ...(line === undefined ? {} : { line }), location: `Deployment/${finding.deployment} ${manifestField(finding.field)}` };
+    return {
+      ...finding,
+      file,
+      ...(line === undefined ? {} : { line }),
+      location: `Deployment/${finding.deployment} ${manifestField(finding.field)}`,
+    };
   });
 }
 

@@ -15,15 +15,24 @@ export const QUICKSTART_SCENARIO = 'scenarios/quickstart.yaml';
 
 export async function quickstartCommand(io: IO): Promise<number> {
   const { model } = await readScenario(QUICKSTART_SCENARIO, io);
-  io.stdout.write(`✓ ${QUICKSTART_SCENARIO} is valid: ${model.deployments.length} deployment(s), ${model.scenario.timeline.length} timeline action(s)\n`);
+  io.stdout.write(
+    `✓ ${QUICKSTART_SCENARIO} is valid: ${model.deployments.length} deployment(s), ${model.scenario.timeline.length} timeline action(s)\n`,
+  );
   const rendered = renderManifests(model, PREVIEW_RENDER_OPTIONS);
   const outDir = join(io.cwd, 'reports', 'out', 'quickstart');
   await mkdir(outDir, { recursive: true });
   const manifests = join(outDir, 'manifests.yaml');
-  await writeFile(manifests, renderedToYaml(rendered, model.scenario.metadata.name, PREVIEW_RENDER_OPTIONS.runId));
-  io.stdout.write(`✓ rendered ${rendered.objects.length} objects and ${rendered.timeline.length} timeline entries to ${relative(io.cwd, manifests)}\n`);
+  await writeFile(
+    manifests,
+    renderedToYaml(rendered, model.scenario.metadata.name, PREVIEW_RENDER_OPTIONS.runId),
+  );
+  io.stdout.write(
+    `✓ rendered ${rendered.objects.length} objects and ${rendered.timeline.length} timeline entries to ${relative(io.cwd, manifests)}\n`,
+  );
   io.stdout.write('• probe and autoscaling review:\n');
   await lintCommand([QUICKSTART_SCENARIO], { failOn: 'error', output: 'text' }, io);
-  io.stdout.write('\nCluster runs (probelab run) are not available yet: they need the offline kind cluster (issue 3).\n');
+  io.stdout.write(
+    '\nCluster runs (probelab run) are not available yet: they need the offline kind cluster (issue 3).\n',
+  );
   return EXIT.ok;
 }

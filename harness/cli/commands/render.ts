@@ -15,17 +15,28 @@ export async function renderCommand(file: string, flags: RenderFlags, io: IO): P
   const { model } = await readScenario(file, io);
   const options: RenderOptions = { runId: flags.runId, image: flags.image, nodePorts: flags.nodePorts };
   const rendered = renderManifests(model, options);
-  io.stdout.write(flags.output === 'json' ? `${JSON.stringify(rendered, null, 2)}\n` : renderedToYaml(rendered, model.scenario.metadata.name, flags.runId));
+  io.stdout.write(
+    flags.output === 'json'
+      ? `${JSON.stringify(rendered, null, 2)}\n`
+      : renderedToYaml(rendered, model.scenario.metadata.name, flags.runId),
+  );
   return EXIT.ok;
 }
 
 /** renderedToYaml prints the objects applied before load, then the timeline with its offsets as comments. */
 export function renderedToYaml(rendered: Rendered, scenario: string, runId: string): string {
-  const docs = [`# probelab render: scenario ${scenario}, run id ${runId}, namespace ${rendered.namespace}\n`];
-  for (const object of rendered.objects) docs.push(stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }));
+  const docs = [
+    `# probelab render: scenario ${scenario}, run id ${runId}, namespace ${rendered.namespace}\n`,
+  ];
+  for (const object of rendered.objects)
+    docs.push(stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }));
   for (const action of rendered.timeline) {
     const header = `# timeline, at ${action.at}: ${action.description}\n`;
-    docs.push(action.object ? header + stringify(action.object, { lineWidth: 0, aliasDuplicateObjects: false }) : header);
+    docs.push(
+      action.object
+        ? header + stringify(action.object, { lineWidth: 0, aliasDuplicateObjects: false })
+        : header,
+    );
   }
   return docs.join('---\n');
 }

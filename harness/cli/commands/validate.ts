@@ -10,8 +10,12 @@ export async function validateCommand(files: string[], io: IO): Promise<number> 
     const { problems } = loadScenario(await readText(io.cwd, file));
     for (const problem of problems) io.stderr.write(`${formatProblem(file, problem)}\n`);
     if (hasErrors(problems)) failed++;
-    else io.stdout.write(`${file}: valid${problems.length ? ` (${problems.length} warning${problems.length === 1 ? '' : 's'})` : ''}\n`);
+    else
+      io.stdout.write(
+        `${file}: valid${problems.length ? ` (${problems.length} warning${problems.length === 1 ? '' : 's'})` : ''}\n`,
+      );
   }
-  if (failed > 0) io.stderr.write(`${failed} of ${files.length} file${files.length === 1 ? '' : 's'} invalid\n`);
+  if (failed > 0)
+    io.stderr.write(`${failed} of ${files.length} file${files.length === 1 ? '' : 's'} invalid\n`);
   return failed > 0 ? EXIT.failed : EXIT.ok;
 }

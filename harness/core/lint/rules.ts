@@ -33,11 +33,20 @@ const SMALL_CPU_LIMIT_MILLICORES = 500;
 const KILLING_CHAOS = new Set(['pod-kill', 'pod-failure', 'container-kill']);
 
 function handlerKey(probe: V1Probe): string {
-  return JSON.stringify({ httpGet: probe.httpGet, tcpSocket: probe.tcpSocket, exec: probe.exec, grpc: probe.grpc });
+  return JSON.stringify({
+    httpGet: probe.httpGet,
+    tcpSocket: probe.tcpSocket,
+    exec: probe.exec,
+    grpc: probe.grpc,
+  });
 }
 
 function timingKey(probe: V1Probe): string {
-  return JSON.stringify(['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'failureThreshold'].map((k) => probeField(probe, k as never)));
+  return JSON.stringify(
+    ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'failureThreshold'].map((k) =>
+      probeField(probe, k as never),
+    ),
+  );
 }
 
 export const lintRules: LintRule[] = [
@@ -62,9 +71,16 @@ export const lintRules: LintRule[] = [
       const probe = container.livenessProbe;
       if (!probe) return [];
       if (behaviour.livenessMode === 'dependency')
-        return hit(['behaviour', 'livenessMode'], 'the service runs its liveness handler in "dependency" mode: /livez calls the dependency');
+        return hit(
+          ['behaviour', 'livenessMode'],
+          'the service runs its liveness handler in "dependency" mode: /livez calls the dependency',
+        );
       const path = probe.httpGet?.path;
-      if (path && DEPENDENCY_PATH.test(path)) return hit(['probes', 'liveness', 'httpGet', 'path'], `liveness probes ${path}, which looks like a dependency check`);
+      if (path && DEPENDENCY_PATH.test(path))
+        return hit(
+          ['probes', 'liveness', 'httpGet', 'path'],
+          `liveness probes ${path}, which looks like a dependency check`,
+        );
       return [];
     },
   },
@@ -80,7 +96,10 @@ export const lintRules: LintRule[] = [
       const allowance = startupAllowanceSeconds(gate);
       if (allowance * 1000 > startupMs) return [];
       const which = container.startupProbe ? 'startup' : 'liveness';
-      return hit(['probes', which], `the ${which} probe allows ${allowance}s to start but the service needs ${formatDuration(startupMs)}${container.startupProbe ? '' : ' and there is no startupProbe'}`);
+      return hit(
+        ['probes', which],
+        `the ${which} probe allows ${allowance}s to start but the service needs ${formatDuration(startupMs)}${container.startupProbe ? '' : ' and there is no startupProbe'}`,
+      );
     },
   },
   {
@@ -95,7 +114,10 @@ export const lintRules: LintRule[] = [
       for (const kind of ['liveness', 'readiness'] as const) {
         const probe = kind === 'liveness' ? container.livenessProbe : container.readinessProbe;
         if (probe && probeField(probe, 'timeoutSeconds') <= 1)
-          hits.push({ field: ['probes', kind, 'timeoutSeconds'], detail: `${kind} timeout is ${probeField(probe, 'timeoutSeconds')}s with a CPU limit of ${limit}m` });
+          hits.push({
+            field: ['probes', kind, 'timeoutSeconds'],
+            detail: `${kind} timeout is ${probeField(probe, 'timeoutSeconds')}s with a CPU limit of ${limit}m`,
+          });
       }
       return hits;
     },
@@ -107,9 +129,18 @@ export const lintRules: LintRule[] = [
     fix: 'Keep timeoutSeconds below periodSeconds.',
     check: ({ container }) =>
       (['startup', 'liveness', 'readiness'] as const).flatMap((kind) => {
-        const probe = { startup: container.startupProbe, liveness: container.livenessProbe, readiness: container.readinessProbe }[kind];
+        const probe = {
+          startup: container.startupProbe,
+          liveness: container.livenessProbe,
+          readiness: container.readinessProbe,
+        }[kind];
         if (!probe || probeField(probe, 'timeoutSeconds') < probeField(probe, 'periodSeconds')) return [];
-        return [{ field: ['probes', kind, 'timeoutSeconds'], detail: `${kind} timeout ${probeField(probe, 'timeoutSeconds')}s ≥ period ${probeField(probe, 'periodSeconds')}s` }];
+        return [
+          {
+            field: ['probes', kind, 'timeoutSeconds'],
+            detail: `${kind} timeout ${probeField(probe, 'timeoutSeconds')}s ≥ period ${probeField(probe, 'periodSeconds')}s`,
+          },
+        ];
       }),
   },
   {
@@ -121,7 +152,10 @@ export const lintRules: LintRule[] = [
       const { livenessProbe: l, readinessProbe: r } = container;
       if (!l || !r || handlerKey(l) === handlerKey(r)) return [];
       if (failureWindowSeconds(l) > failureWindowSeconds(r)) return [];
-      return hit(['probes', 'liveness', 'failureThreshold'], `liveness acts after ${failureWindowSeconds(l)}s of failures, readiness after ${failureWindowSeconds(r)}s`);
+      return hit(
+        ['probes', 'liveness', 'failureThreshold'],
+        `liveness acts after ${failureWindowSeconds(l)}s of failures, readiness after ${failureWindowSeconds(r)}s`,
+      );
     },
   },
   {
@@ -129,7 +163,8 @@ export const lintRules: LintRule[] = [
     severity: 'warning',
     why: 'Without a readiness probe a pod receives traffic as soon as its container starts, before the service is initialised, and keeps receiving it while shutting down.',
     fix: 'Add a readiness probe on the endpoint that reports initialisation and shutdown (/readyz).',
-    check: ({ container }) => (container.readinessProbe ? [] : hit(['probes', 'readiness'], 'there is no readiness probe')),
+    check: ({ container }) =>
+      container.readinessProbe ? [] : hit(['probes', 'readiness'], 'there is no readiness probe'),
   },
   {
     id: 'grace-period-shorter-than-shutdown',
@@ -139,9 +174,15 @@ export const lintRules: LintRule[] = [
     check: ({ deployment, container, behaviour }) => {
       const grace = deployment.spec?.template?.spec?.terminationGracePeriodSeconds ?? 30;
       const preStop = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
-      const drain = behaviour.shutdownMode === 'graceful' ? ((behaviour.drainDelayMs ?? 0) + (behaviour.shutdownTimeoutMs ?? 0)) / 1000 : 0;
+      const drain =
+        behaviour.shutdownMode === 'graceful'
+          ? ((behaviour.drainDelayMs ?? 0) + (behaviour.shutdownTimeoutMs ?? 0)) / 1000
+          : 0;
       if (preStop + drain <= grace) return [];
-      return hit(['terminationGracePeriodSeconds'], `grace period ${grace}s < preStop ${preStop}s + drain and shutdown ${drain}s`);
+      return hit(
+        ['terminationGracePeriodSeconds'],
+        `grace period ${grace}s < preStop ${preStop}s + drain and shutdown ${drain}s`,
+      );
     },
   },
   {
@@ -151,9 +192,16 @@ export const lintRules: LintRule[] = [
     fix: 'Add a preStop sleep of a few seconds, or keep serving for a drain delay after SIGTERM while failing readiness.',
     check: ({ container, behaviour }) => {
       if (container.lifecycle?.preStop) return [];
-      if (behaviour.shutdownMode === 'abrupt') return hit(['behaviour', 'shutdown', 'mode'], 'the service exits at once on SIGTERM and there is no preStop hook');
+      if (behaviour.shutdownMode === 'abrupt')
+        return hit(
+          ['behaviour', 'shutdown', 'mode'],
+          'the service exits at once on SIGTERM and there is no preStop hook',
+        );
       if (behaviour.shutdownMode === 'graceful' && behaviour.drainDelayMs === 0)
-        return hit(['behaviour', 'shutdown', 'drainDelay'], 'the drain delay is 0s and there is no preStop hook');
+        return hit(
+          ['behaviour', 'shutdown', 'drainDelay'],
+          'the drain delay is 0s and there is no preStop hook',
+        );
       return [];
     },
   },
@@ -162,7 +210,10 @@ export const lintRules: LintRule[] = [
     severity: 'warning',
     why: 'A process that ignores SIGTERM is only stopped by SIGKILL at the end of the grace period: every rollout waits the full period per pod and ends by cutting requests.',
     fix: 'Handle SIGTERM: fail readiness, drain, then shut the server down.',
-    check: ({ behaviour }) => (behaviour.shutdownMode === 'ignore' ? hit(['behaviour', 'shutdown', 'mode'], 'the service ignores SIGTERM') : []),
+    check: ({ behaviour }) =>
+      behaviour.shutdownMode === 'ignore'
+        ? hit(['behaviour', 'shutdown', 'mode'], 'the service ignores SIGTERM')
+        : [],
   },
   {
     id: 'hpa-without-resource-request',
@@ -172,8 +223,17 @@ export const lintRules: LintRule[] = [
     check: ({ hpa, container }) =>
       (hpa?.spec?.metrics ?? []).flatMap((metric) => {
         const resource = metric.resource?.name;
-        if (!resource || (container.resources?.requests as Record<string, unknown> | undefined)?.[resource] !== undefined) return [];
-        return [{ field: ['resources', 'requests', resource], detail: `the HPA targets ${resource} utilization but the container has no ${resource} request` }];
+        if (
+          !resource ||
+          (container.resources?.requests as Record<string, unknown> | undefined)?.[resource] !== undefined
+        )
+          return [];
+        return [
+          {
+            field: ['resources', 'requests', resource],
+            detail: `the HPA targets ${resource} utilization but the container has no ${resource} request`,
+          },
+        ];
       }),
   },
   {
@@ -182,7 +242,9 @@ export const lintRules: LintRule[] = [
     why: 'An HPA whose minReplicas equals maxReplicas never changes the replica count.',
     fix: 'Raise maxReplicas above minReplicas, or remove the HPA.',
     check: ({ hpa }) =>
-      hpa?.spec && (hpa.spec.minReplicas ?? 1) === hpa.spec.maxReplicas ? hit(['hpa', 'maxReplicas'], `minReplicas and maxReplicas are both ${hpa.spec.maxReplicas}`) : [],
+      hpa?.spec && (hpa.spec.minReplicas ?? 1) === hpa.spec.maxReplicas
+        ? hit(['hpa', 'maxReplicas'], `minReplicas and maxReplicas are both ${hpa.spec.maxReplicas}`)
+        : [],
   },
   {
     id: 'slow-scale-up-policy',
@@ -194,10 +256,24 @@ export const lintRules: LintRule[] = [
       if (!up) return [];
       const hits: Hit[] = [];
       if ((up.stabilizationWindowSeconds ?? 0) > 60)
-        hits.push({ field: ['hpa', 'behavior', 'scaleUp', 'stabilizationWindowSeconds'], detail: `scale-up waits ${up.stabilizationWindowSeconds}s before acting` });
-      const fastest = Math.max(0, ...(up.policies ?? []).map((p) => (p.type === 'Pods' ? p.value : 0) / p.periodSeconds));
-      if (up.policies?.length && up.selectPolicy !== 'Disabled' && up.policies.every((p) => p.type === 'Pods') && fastest < 1 / 30)
-        hits.push({ field: ['hpa', 'behavior', 'scaleUp', 'policies'], detail: `the policies add at most one pod per ${Math.round(1 / fastest)}s` });
+        hits.push({
+          field: ['hpa', 'behavior', 'scaleUp', 'stabilizationWindowSeconds'],
+          detail: `scale-up waits ${up.stabilizationWindowSeconds}s before acting`,
+        });
+      const fastest = Math.max(
+        0,
+        ...(up.policies ?? []).map((p) => (p.type === 'Pods' ? p.value : 0) / p.periodSeconds),
+      );
+      if (
+        up.policies?.length &&
+        up.selectPolicy !== 'Disabled' &&
+        up.policies.every((p) => p.type === 'Pods') &&
+        fastest < 1 / 30
+      )
+        hits.push({
+          field: ['hpa', 'behavior', 'scaleUp', 'policies'],
+          detail: `the policies add at most one pod per ${Math.round(1 / fastest)}s`,
+        });
       return hits;
     },
   },
@@ -211,7 +287,10 @@ export const lintRules: LintRule[] = [
       if (!killing) return [];
       const floor = hpa?.spec ? (hpa.spec.minReplicas ?? 1) : (deployment.spec?.replicas ?? 1);
       if (floor > 1) return [];
-      return hit(hpa ? ['hpa', 'minReplicas'] : ['replicas'], `${floor} replica${floor === 1 ? '' : 's'} and the timeline runs ${killing.action}${killing.at ? ` at ${killing.at}` : ''}`);
+      return hit(
+        hpa ? ['hpa', 'minReplicas'] : ['replicas'],
+        `${floor} replica${floor === 1 ? '' : 's'} and the timeline runs ${killing.action}${killing.at ? ` at ${killing.at}` : ''}`,
+      );
     },
   },
   {
@@ -235,8 +314,14 @@ export const lintRules: LintRule[] = [
     check: ({ container, configUpdates }) => {
       const mount = (container.volumeMounts ?? []).find((m) => m.subPath);
       if (!mount) return [];
-      const consequence = configUpdates > 0 ? `; the timeline's ${configUpdates} config update(s) will never reach the process` : '';
-      return hit(['config', 'mount'], `the config is mounted with subPath at ${mount.mountPath}${consequence}`);
+      const consequence =
+        configUpdates > 0
+          ? `; the timeline's ${configUpdates} config update(s) will never reach the process`
+          : '';
+      return hit(
+        ['config', 'mount'],
+        `the config is mounted with subPath at ${mount.mountPath}${consequence}`,
+      );
     },
   },
   {
@@ -256,7 +341,10 @@ export const lintRules: LintRule[] = [
     fix: 'Reload on change (reload: watch-directory), or restart the Deployment after each change.',
     check: ({ behaviour, configUpdates }) =>
       behaviour.configReload === 'none' && configUpdates > 0
-        ? hit(['config', 'reload'], `reload is "none" and the timeline updates the config ${configUpdates} time(s)`)
+        ? hit(
+            ['config', 'reload'],
+            `reload is "none" and the timeline updates the config ${configUpdates} time(s)`,
+          )
         : [],
   },
 ];

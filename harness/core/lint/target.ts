@@ -43,15 +43,19 @@ const STARTUP_ANNOTATION = 'probelab.dev/startup-time';
  * are matched to the deployments whose pod labels they select.
  */
 export function lintTargets(objects: readonly KubernetesObject[]): LintTarget[] {
-  const deployments = objects.filter((o) => o.kind === 'Deployment') as unknown as (V1Deployment & KubernetesObject)[];
-  const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler') as unknown as (V2HorizontalPodAutoscaler & KubernetesObject)[];
+  const deployments = objects.filter((o) => o.kind === 'Deployment') as unknown as (V1Deployment &
+    KubernetesObject)[];
+  const hpas = objects.filter(
+    (o) => o.kind === 'HorizontalPodAutoscaler',
+  ) as unknown as (V2HorizontalPodAutoscaler & KubernetesObject)[];
   const chaos = objects.filter((o) => o.apiVersion.startsWith('chaos-mesh.org/'));
   const configMaps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.annotations?.[AT_ANNOTATION]);
 
   return deployments.map((deployment) => {
     const podSpec = deployment.spec?.template?.spec;
     const containers = podSpec?.containers ?? [];
-    const container = containers.find((c) => c.name === CONTAINER_NAME) ?? containers[0] ?? { name: '(none)' };
+    const container = containers.find((c) => c.name === CONTAINER_NAME) ??
+      containers[0] ?? { name: '(none)' };
     const podLabels = deployment.spec?.template?.metadata?.labels ?? {};
     const behaviour = behaviourFromEnv(container);
     const declared = deployment.metadata.annotations?.[STARTUP_ANNOTATION];
@@ -61,7 +65,11 @@ export function lintTargets(objects: readonly KubernetesObject[]): LintTarget[] 
         : undefined;
     const startupMs = declared !== undefined ? parseDuration(declared) : derived;
     const mountedConfigMaps = new Set((podSpec?.volumes ?? []).map((v) => v.configMap?.name).filter(Boolean));
-    const hpa = hpas.find((h) => h.spec?.scaleTargetRef.name === deployment.metadata.name && h.metadata.namespace === deployment.metadata.namespace);
+    const hpa = hpas.find(
+      (h) =>
+        h.spec?.scaleTargetRef.name === deployment.metadata.name &&
+        h.metadata.namespace === deployment.metadata.namespace,
+    );
     return {
       name: deployment.metadata.name,
       deployment,
@@ -82,14 +90,17 @@ export function lintTargets(objects: readonly KubernetesObject[]): LintTarget[] 
 }
 
 function selects(selector: unknown, podLabels: Record<string, string>): boolean {
-  const labelSelectors = (selector as { labelSelectors?: Record<string, string> } | undefined)?.labelSelectors;
+  const labelSelectors = (selector as { labelSelectors?: Record<string, string> } | undefined)
+    ?.labelSelectors;
   if (!labelSelectors) return false;
   return Object.entries(labelSelectors).every(([k, v]) => podLabels[k] === v);
 }
 
 /** behaviourFromEnv reads back the sample service's knobs from its SAMPLE_* variables, where present. */
 function behaviourFromEnv(container: V1Container): KnownBehaviour {
-  const env = new Map((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+  const env = new Map(
+    (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+  );
   const ms = (key: string) => {
     const value = env.get(key);
     return value === undefined ? undefined : parseDuration(value);
@@ -109,7 +120,13 @@ function behaviourFromEnv(container: V1Container): KnownBehaviour {
 }
 
 /** Kubernetes' probe defaults, applied where a field is unset. */
-export const PROBE_DEFAULTS = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
+export const PROBE_DEFAULTS = {
+  initialDelaySeconds: 0,
+  periodSeconds: 10,
+  timeoutSeconds: 1,
+  successThreshold: 1,
+  failureThreshold: 3,
+};
 
 export function probeField(probe: V1Probe, key: keyof typeof PROBE_DEFAULTS): number {
   return probe[key] ?? PROBE_DEFAULTS[key];
@@ -124,4 +141,3 @@ export function failureWindowSeconds(probe: V1Probe): number {
 export function startupAllowanceSeconds(probe: V1Probe): number {
   return probeField(probe, 'initialDelaySeconds') + failureWindowSeconds(probe);
 }
-

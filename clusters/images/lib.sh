@@ -1,0 +1,85 @@
+# shellcheck shell=bash
+# lib.sh — helpers shared by the offline image builds in clusters/images/*/build.sh.
+# Source it; it defines functions and PROBELAB_* variables and changes no shell options.
+#
+# The cache rule every build follows:
+#   hash  = probelab_content_hash [-k KEY]... PATH...
+#           (versions.env, or only the listed keys of it, + every file under PATHs)
+#   image = <repo>:<tag> carrying the label dev.probelab.content-hash=<hash>
+#   If probelab_image_is_current <repo>:<tag> <hash> succeeds, the build is skipped.
+
+PROBELAB_CLUSTERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROBELAB_VERSIONS_FILE=$PROBELAB_CLUSTERS_DIR/versions.env
+PROBELAB_CACHE_DIR=${PROBELAB_CACHE_DIR:-$HOME/.cache/probelab}
+PROBELAB_HASH_LABEL=dev.probelab.content-hash
+
+probelab_log() { printf '%s: %s\n' "${PROBELAB_LOG_NAME:-${0##*/}}" "$*" >&2; }
+probelab_die() {
+  probelab_log "error: $*"
+  exit 1
+}
+
+# probelab_version KEY — print the value of KEY from versions.env; fails naming
+# the key and the file when it is missing or empty.
+probelab_version() {
+  local key=$1 value
+  value=$(sed -n "s/^$key=//p" "$PROBELAB_VERSIONS_FILE" | tail -n 1)
+  [[ -n $value ]] || probelab_die "$key is not set in $PROBELAB_VERSIONS_FILE; add a line $key=<version>"
+  printf '%s\n' "$value"
+}
+
+# probelab_content_hash [-k KEY]... PATH... — print a sha256 over
+#   * versions.env: the whole file, or with -k only the KEY=value lines named
+#     (so e.g. a Kubernetes bump does not rebuild a Debian base), and
+#   * every regular file under each PATH (files or directories): its name
+#     (relative to clusters/ when inside it, else relative to the PATH's parent
+#     directory), its executable bit and its content.
+# Paths are sorted, so the result does not depend on the checkout location or
+# on the order of the arguments.
+probelab_content_hash() {
+  local keys=() paths=()
+  while (($#)); do
+    case $1 in
+      -k)
+        keys+=("$2")
+        shift 2
+        ;;
+      *)
+        paths+=("$1")
+        shift
+        ;;
+    esac
+  done
+  {
+    if ((${#keys[@]})); then
+      local key
+      for key in "${keys[@]}"; do
+        printf 'versions.env %s=%s\n' "$key" "$(probelab_version "$key")"
+      done
+    else
+      printf 'versions.env '
+      sha256sum <"$PROBELAB_VERSIONS_FILE"
+    fi
+    local path base file name mode
+    for path in "${paths[@]}"; do
+      [[ -e $path ]] || probelab_die "content hash input $path does not exist"
+      path=$(cd "$(dirname "$path")" && pwd)/$(basename "$path")
+      base=$(dirname "$path")
+      [[ $path == "$PROBELAB_CLUSTERS_DIR"/* ]] && base=$PROBELAB_CLUSTERS_DIR
+      find "$path" -type f -print0 | while IFS= read -r -d '' file; do
+        name=${file#"$base"/}
+        mode=-
+        [[ -x $file ]] && mode=x
+        printf '%s %s %s\n' "$name" "$mode" "$(sha256sum <"$file" | cut -d' ' -f1)"
+      done
+    done | LC_ALL=C sort
+  } | sha256sum | cut -d' ' -f1
+}
+
+# probelab_image_is_current IMAGE HASH — succeed when IMAGE exists locally and
+# carries the content-hash label HASH.
+probelab_image_is_current() {
+  local label
+  label=$(docker image inspect --format "{{ index .Config.Labels \"$PROBELAB_HASH_LABEL\" }}" "$1" 2>/dev/null) || return 1
+  [[ $label == "$2" ]]
+}
