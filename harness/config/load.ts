@@ -59,14 +59,22 @@ export function loadScenario(text: string): LoadResult {
   const parsed = scenarioSchema.safeParse(data, { error: messageFor });
   if (!parsed.success) {
     const schemaProblems = issuesToProblems(parsed.error.issues, []);
-    return { lineOf: lineAt, problems: finish([...schemaProblems, ...rulesOnRepaired(data, schemaProblems)], locate) };
+    return {
+      lineOf: lineAt,
+      problems: finish([...schemaProblems, ...rulesOnRepaired(data, schemaProblems)], locate),
+    };
   }
   const { model, problems } = checkParsed(parsed.data, data);
   const located = finish(problems, locate);
-  return model && !hasErrors(problems) ? { model, lineOf: lineAt, problems: located } : { lineOf: lineAt, problems: located };
+  return model && !hasErrors(problems)
+    ? { model, lineOf: lineAt, problems: located }
+    : { lineOf: lineAt, problems: located };
 }
 
-function checkParsed(scenario: Scenario, raw: Record<string, unknown>): { model?: ScenarioModel; problems: Problem[] } {
+function checkParsed(
+  scenario: Scenario,
+  raw: Record<string, unknown>,
+): { model?: ScenarioModel; problems: Problem[] } {
   const expansion = expandVariants(scenario, raw);
   if (hasErrors(expansion.problems)) return { problems: expansion.problems };
   const model: ScenarioModel = { scenario, deployments: expansion.deployments };
@@ -86,22 +94,30 @@ function rulesOnRepaired(raw: Record<string, unknown>, schemaProblems: readonly 
   for (const { path } of schemaProblems) {
     if (path[0] === 'timeline' && typeof path[1] === 'number') droppedTimeline.add(path[1]);
     else if (path.length >= 2) {
-      const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<PathSegment, unknown>)?.[key], repaired);
+      const parent = path
+        .slice(0, -1)
+        .reduce<unknown>((node, key) => (node as Record<PathSegment, unknown>)?.[key], repaired);
       if (isPlainObject(parent)) delete parent[path.at(-1) as string];
       deleted.push(path);
     } else return [];
   }
   const keptTimeline: number[] = [];
   if (Array.isArray(repaired.timeline)) {
-    repaired.timeline = repaired.timeline.filter((_, i) => (droppedTimeline.has(i) ? false : keptTimeline.push(i)));
+    repaired.timeline = repaired.timeline.filter((_, i) =>
+      droppedTimeline.has(i) ? false : keptTimeline.push(i),
+    );
   }
   const reparsed = scenarioSchema.safeParse(repaired);
   if (!reparsed.success) return [];
-  const under = (path: PathSegment[], prefix: PathSegment[]) => prefix.every((segment, i) => path[i] === segment);
+  const under = (path: PathSegment[], prefix: PathSegment[]) =>
+    prefix.every((segment, i) => path[i] === segment);
   return checkParsed(reparsed.data, repaired)
     .problems.map((problem) =>
       problem.path[0] === 'timeline' && typeof problem.path[1] === 'number'
-        ? { ...problem, path: ['timeline', keptTimeline[problem.path[1]] as number, ...problem.path.slice(2)] }
+        ? {
+            ...problem,
+            path: ['timeline', keptTimeline[problem.path[1]] as number, ...problem.path.slice(2)],
+          }
         : problem,
     )
     .filter((problem) => !deleted.some((prefix) => under(problem.path, prefix)));
@@ -264,7 +280,10 @@ function matrixCombinations(
  */
 function nameFragment(axis: string, value: unknown, index: number): string {
   if (typeof value === 'object' && value !== null) return `${axis}${index}`;
-  const text = String(value).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const text = String(value)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (typeof value === 'string' && /^[a-z]/.test(text)) return text;
   return `${axis}${text || index}`;
 }

@@ -212,11 +212,9 @@ const matrixVariant = z.strictObject({
       .array(
         z.strictObject({
           name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { error: 'must be a short lowercase label (≤12)' }),
-          path: z
-            .string()
-            .regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, {
-              error: 'must be a dotted field path like probes.liveness',
-            }),
+          path: z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, {
+            error: 'must be a dotted field path like probes.liveness',
+          }),
           values: z.array(z.unknown()).min(1),
         }),
       )

@@ -114,7 +114,7 @@ func launchSample(t *testing.T, overrides map[string]string) *sample {
 		logs:   &logBuffer{},
 		stderr: &logBuffer{},
 		cancel: cancel,
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
+		client: newTestClient(),
 		done:   make(chan struct{}),
 	}
 	go func() {
@@ -267,6 +267,11 @@ func exitCodeOf(t *testing.T, err error) int {
 		t.Fatalf("want an exitError, got %v", err)
 	}
 	return exit.Code
+}
+
+// newTestClient has its own transport so idle connections are closed per test.
+func newTestClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
 }
 
 // freePort returns a TCP port that was free a moment ago. Only used for the

@@ -214,7 +214,9 @@ func shutdownGracefully(opts options, logger *slog.Logger, life *lifecycle, http
 	select {
 	case <-grpcStopped:
 	case <-shutdownCtx.Done():
-		grpcServer.Stop()
+		if grpcServer != nil {
+			grpcServer.Stop() // cuts long-lived health Watch streams
+		}
 		<-grpcStopped
 	}
 	life.markStopped()

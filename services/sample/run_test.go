@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -42,9 +43,8 @@ func startSlowRequest(s *sample, path string) *slowRequest {
 			return
 		}
 		defer resp.Body.Close()
-		var body strings.Builder
-		_, err = body.ReadFrom(resp.Body)
-		r.done <- slowResult{status: resp.StatusCode, body: body.String(), err: err, elapsed: time.Since(start)}
+		body, err := io.ReadAll(resp.Body)
+		r.done <- slowResult{status: resp.StatusCode, body: string(body), err: err, elapsed: time.Since(start)}
 	}()
 	return r
 }
@@ -443,7 +443,7 @@ func TestLeakRetainsMemory(t *testing.T) {
 	}
 }
 
-// freeListenerPort is used to prove nothing listens on an address.
+// dialFails reports whether nothing accepts TCP connections on addr.
 func dialFails(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err == nil {

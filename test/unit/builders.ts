@@ -20,7 +20,12 @@ export function minimalScenario(): Record<string, unknown> {
         resources: { requests: { cpu: '100m', memory: '32Mi' } },
         probes: {
           readiness: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
-          liveness: { httpGet: { path: '/livez', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+          liveness: {
+            httpGet: { path: '/livez', port: 'http' },
+            periodSeconds: 5,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+          },
         },
       },
     ],
@@ -37,13 +42,19 @@ export function scenarioWith(changes: Record<string, unknown>): string {
 export function workloadWith(changes: Record<string, unknown>, rest: Record<string, unknown> = {}): string {
   const scenario = minimalScenario();
   const [web] = scenario.workloads as Record<string, unknown>[];
-  return stringify({ ...mergeOverrides(scenario, rest) as object, workloads: [mergeOverrides(web, changes)] });
+  return stringify({
+    ...(mergeOverrides(scenario, rest) as object),
+    workloads: [mergeOverrides(web, changes)],
+  });
 }
 
 /** modelOf loads text that must be valid, failing the test with the problems otherwise. */
 export function modelOf(text: string): ScenarioModel {
   const result = loadScenario(text);
-  if (!result.model) throw new Error(`expected a valid scenario:\n${result.problems.map((p) => formatProblem('test', p)).join('\n')}`);
+  if (!result.model)
+    throw new Error(
+      `expected a valid scenario:\n${result.problems.map((p) => formatProblem('test', p)).join('\n')}`,
+    );
   return result.model;
 }
 

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { problemsOf } from './builders.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'malformed');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('malformed scenarios', () => {
   it('has at least 15 fixtures', () => assert.ok(fixtures.length >= 15, `only ${fixtures.length}`));
@@ -20,7 +22,10 @@ describe('malformed scenarios', () => {
       if (process.env.UPDATE_GOLDEN) writeFileSync(expectedFile, `${actual.join('\n')}\n`);
       const expected = readFileSync(expectedFile, 'utf8').trimEnd().split('\n');
       assert.deepEqual(actual, expected);
-      assert.ok(actual.some((line) => !line.includes('warning:')), 'a malformed file has at least one error');
+      assert.ok(
+        actual.some((line) => !line.includes('warning:')),
+        'a malformed file has at least one error',
+      );
     });
   }
 });

@@ -16,7 +16,9 @@ import { PREVIEW_RENDER_OPTIONS } from '../../harness/cli/commands/defaults.ts';
 const root = join(import.meta.dirname, '..', '..');
 const scenarioDir = join(root, 'scenarios');
 const goldenDir = join(root, 'test', 'golden');
-const scenarios = readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml')).sort();
+const scenarios = readdirSync(scenarioDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('shipped scenarios', () => {
   it('include the quickstart', () => assert.ok(scenarios.includes('quickstart.yaml')));
@@ -24,12 +26,19 @@ describe('shipped scenarios', () => {
     describe(file, () => {
       const result = loadScenario(readFileSync(join(scenarioDir, file), 'utf8'));
       it('loads without problems', () => {
-        assert.deepEqual(result.problems.map((p) => formatProblem(file, p)), []);
+        assert.deepEqual(
+          result.problems.map((p) => formatProblem(file, p)),
+          [],
+        );
         assert.ok(result.model);
       });
       it('renders the golden manifests', () => {
         assert.ok(result.model);
-        const yaml = renderedToYaml(renderManifests(result.model, PREVIEW_RENDER_OPTIONS), result.model.scenario.metadata.name, 'preview');
+        const yaml = renderedToYaml(
+          renderManifests(result.model, PREVIEW_RENDER_OPTIONS),
+          result.model.scenario.metadata.name,
+          'preview',
+        );
         const golden = join(goldenDir, file);
         if (process.env.UPDATE_GOLDEN) writeFileSync(golden, yaml);
         assert.equal(yaml, readFileSync(golden, 'utf8'));

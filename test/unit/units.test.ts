@@ -26,7 +26,13 @@ describe('parseDuration', () => {
     it(`parses ${JSON.stringify(text)} as ${expected}`, () => assert.equal(parseDuration(text), expected));
   }
   it('formats milliseconds back to a readable duration', () => {
-    assert.deepEqual([0, 250, 1_500, 90_000, 3_723_000].map(formatDuration), ['0s', '250ms', '1.5s', '1m30s', '1h2m3s']);
+    assert.deepEqual([0, 250, 1_500, 90_000, 3_723_000].map(formatDuration), [
+      '0s',
+      '250ms',
+      '1.5s',
+      '1m30s',
+      '1h2m3s',
+    ]);
   });
 });
 
@@ -45,7 +51,8 @@ describe('parseQuantity', () => {
   for (const [value, expected] of cases) {
     it(`parses ${JSON.stringify(value)} as ${expected}`, () => assert.equal(parseQuantity(value), expected));
   }
-  it('converts CPU to millicores', () => assert.deepEqual(['250m', '1', 0.5].map(cpuMillicores), [250, 1000, 500]));
+  it('converts CPU to millicores', () =>
+    assert.deepEqual(['250m', '1', 0.5].map(cpuMillicores), [250, 1000, 500]));
 });
 
 describe('mergeOverrides', () => {

@@ -34,6 +34,8 @@ export interface LintTarget {
   behaviour: KnownBehaviour;
   /** startupMs is how long the process takes to become ready, when declared or derivable. */
   startupMs?: number;
+  /** listenMs is how long the process takes to accept connections (the sample service's listen delay). */
+  listenMs?: number;
 }
 
 const STARTUP_ANNOTATION = 'probelab.dev/startup-time';
@@ -85,6 +87,7 @@ export function lintTargets(objects: readonly KubernetesObject[]): LintTarget[] 
       configUpdates: configMaps.filter((c) => mountedConfigMaps.has(c.metadata.name)).length,
       behaviour,
       ...(startupMs === undefined ? {} : { startupMs }),
+      ...(behaviour.listenDelayMs === undefined ? {} : { listenMs: behaviour.listenDelayMs }),
     };
   });
 }

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 base_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../../lib.sh
+# shellcheck source-path=SCRIPTDIR source=../../lib.sh
 source "$base_dir/../../lib.sh"
 PROBELAB_LOG_NAME=node-base
 
