@@ -12,7 +12,12 @@ const root = join(import.meta.dirname, '..', '..');
 async function probelab(args: string[], cwd = root) {
   let stdout = '';
   let stderr = '';
-  const io: IO = { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, cwd, env: {} };
+  const io: IO = {
+    stdout: { write: (s) => void (stdout += s) },
+    stderr: { write: (s) => void (stderr += s) },
+    cwd,
+    env: {},
+  };
   const code = await run(args, io);
   return { code, stdout, stderr };
 }
@@ -25,7 +30,11 @@ describe('probelab CLI', () => {
   });
 
   it('validate: exit 1 and every problem of every file', async () => {
-    const r = await probelab(['validate', 'test/fixtures/malformed/01-unknown-keys.yaml', 'test/fixtures/malformed/06-hpa-bounds.yaml']);
+    const r = await probelab([
+      'validate',
+      'test/fixtures/malformed/01-unknown-keys.yaml',
+      'test/fixtures/malformed/06-hpa-bounds.yaml',
+    ]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr.split('\n').filter((l) => l.includes('.yaml:')).length, 5);
     assert.match(r.stderr, /2 of 2 files invalid/);
@@ -48,7 +57,8 @@ describe('probelab CLI', () => {
   it('--help lists every command and the exit codes', async () => {
     const r = await probelab(['--help']);
     assert.equal(r.code, 0);
-    for (const command of ['validate', 'render', 'lint', 'schema', 'quickstart']) assert.match(r.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['validate', 'render', 'lint', 'schema', 'quickstart'])
+      assert.match(r.stdout, new RegExp(`\\b${command}\\b`));
     assert.match(r.stdout, /Exit codes:/);
   });
 
@@ -57,7 +67,10 @@ describe('probelab CLI', () => {
     const b = await probelab(['render', 'scenarios/quickstart.yaml', '--run-id', 'r1', '-o', 'json']);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(a.stdout, b.stdout);
-    const rendered = JSON.parse(a.stdout) as { objects: { metadata: { labels: Record<string, string> } }[]; timeline: { object?: { metadata: { labels: Record<string, string> } } }[] };
+    const rendered = JSON.parse(a.stdout) as {
+      objects: { metadata: { labels: Record<string, string> } }[];
+      timeline: { object?: { metadata: { labels: Record<string, string> } } }[];
+    };
     const all = [...rendered.objects, ...rendered.timeline.flatMap((t) => (t.object ? [t.object] : []))];
     assert.ok(all.length > 5);
     for (const o of all) assert.equal(o.metadata.labels['probelab.dev/run-id'], 'r1');
@@ -76,7 +89,10 @@ describe('probelab CLI', () => {
     assert.equal((await probelab(['lint', 'warn.yaml'], dir)).code, 0);
     const strict = await probelab(['lint', 'warn.yaml', '--fail-on', 'warning'], dir);
     assert.equal(strict.code, 1);
-    assert.match(strict.stdout, /warn.yaml:\d+ workloads\[0\]\.probes\.readiness: warning no-readiness-probe/);
+    assert.match(
+      strict.stdout,
+      /warn.yaml:\d+ workloads\[0\]\.probes\.readiness: warning no-readiness-probe/,
+    );
   });
 
   it('lint: exit 1 on an error finding, with why and fix', async () => {
