@@ -2,9 +2,9 @@
  * The edge's view of the process: streams, working directory and environment, passed in so that
  * commands can be run and tested without touching the real process.
  */
-export interface Output {
-  write(text: string): void;
-}
+import type { Output } from '../core/ports.ts';
+
+export type { Output };
 
 export interface IO {
   stdout: Output;

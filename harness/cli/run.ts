@@ -79,6 +79,17 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('doctor')
+    .description(
+      'Check this host: container engine, tools, cgroups, kernel features chaos needs, disk, ports.',
+    )
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { output: 'text' | 'json' }) => {
+      const { doctorCommand } = await import('./commands/doctor.ts');
+      exitCode = await doctorCommand(io, opts.output);
+    });
+
+  program
     .command('quickstart')
     .description('The main job: validate, review and render the quickstart scenario.')
     .action(async () => {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"time"
 )
 
@@ -24,9 +25,14 @@ func handleExit(logger *slog.Logger, requestExit func(code int)) http.Handler {
 			code = n
 		}
 		logger.Warn("exit requested over HTTP", "code", code, "remote", r.RemoteAddr)
+		// The whole answer goes out before run closes the connection: a
+		// Content-Length body is complete once flushed, a chunked one would
+		// still lack its final chunk.
+		body := fmt.Sprintf("exiting with code %d\n", code)
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "exiting with code %d\n", code)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write([]byte(body))
 		_ = http.NewResponseController(w).Flush()
 		requestExit(code)
 	})

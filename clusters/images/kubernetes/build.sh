@@ -92,13 +92,16 @@ example_for() {
 # ---------------------------------------------------------------------------------------
 # content keys and stamps
 
-# content_key NAME [KEY=...|FILE|DIR]... prints sha256 over this script, NAME, the given
-# versions.env keys (as KEY=value) and every regular file under the given paths.
+# content_key [--no-script] NAME [key:KEY|FILE|DIR]... prints sha256 over NAME, the given
+# versions.env keys (as KEY=value), every regular file under the given paths and, unless
+# --no-script (for steps whose whole recipe lives in their own directory), this script.
 content_key() {
+  local with_script=1
+  [[ $1 == --no-script ]] && { with_script=0; shift; }
   local name=$1; shift
   {
     printf 'step %s\n' "$name"
-    printf 'script %s\n' "$(sha256sum <"$script_path" | cut -d' ' -f1)"
+    ((with_script)) && printf 'script %s\n' "$(sha256sum <"$script_path" | cut -d' ' -f1)"
     local arg
     for arg in "$@"; do
       if [[ $arg == key:* ]]; then
@@ -336,38 +339,38 @@ step_podnet() {
   if up_to_date podnet "$key" "$out/bin/podnet"; then log "podnet: up to date"; return; fi
   build_podnet() {
     (cd "$components_dir/podnet" && go vet ./... && go test ./... &&
-      go build -trimpath -ldflags "-s -w" -o "$out/bin/podnet" .)
+      go build -trimpath -ldflags "-s -w -X main.podnetVersion=${version[PODNET_VERSION]}" -o "$out/bin/podnet" .)
     "$out/bin/podnet" --version
   }
   timed podnet build_podnet
   stamp podnet "$key"
 }
 
-debian_iptables_key() { content_key debian-iptables key:DEBIAN_SUITE "$components_dir/debian-iptables"; }
+debian_iptables_key() { content_key --no-script debian-iptables key:DEBIAN_SUITE "$components_dir/debian-iptables"; }
 debian_iptables_image() { echo "probelab/debian-iptables:$(debian_iptables_key | cut -c1-12)"; }
 
-# The Debian root filesystem is a tarball in the cache (debootstrap is the slow part); the
-# image is re-imported from it whenever the engine lacks it.
-step_debian_iptables() {
+# The Debian root filesystem is a tarball in the cache (debootstrap is the slow part, and needs
+# no engine, so it runs while Go builds); the image is imported from it whenever the engine
+# lacks it.
+step_debian_iptables_rootfs() {
   local key rootfs
   key=$(debian_iptables_key)
   rootfs=$out/rootfs/debian-iptables-${key:0:12}.tar
-  if ! up_to_date debian-iptables "$key" "$rootfs"; then
-    mkdir -p "$out/rootfs"
-    timed debian-iptables "$components_dir/debian-iptables/build-rootfs.sh" "$rootfs" "${version[DEBIAN_SUITE]}"
-    find "$out/rootfs" -name 'debian-iptables-*.tar' ! -name "$(basename "$rootfs")" -delete
-    stamp debian-iptables "$key"
-  else
-    log "debian-iptables: rootfs up to date"
-  fi
-  [[ ${binaries_only:-} == 1 ]] && return
-  local image
+  if up_to_date debian-iptables "$key" "$rootfs"; then log "debian-iptables: rootfs up to date"; return; fi
+  mkdir -p "$out/rootfs"
+  timed debian-iptables "$components_dir/debian-iptables/build-rootfs.sh" "$rootfs" "${version[DEBIAN_SUITE]}"
+  find "$out/rootfs" -name 'debian-iptables-*.tar' ! -name "$(basename "$rootfs")" -delete
+  stamp debian-iptables "$key"
+}
+
+step_debian_iptables_image() {
+  local key image
+  key=$(debian_iptables_key)
   image=$(debian_iptables_image)
-  if ! docker image inspect "$image" >/dev/null 2>&1; then
-    docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --change 'CMD ["/bin/bash"]' "$rootfs" "$image" >/dev/null
-    log "debian-iptables: imported $image"
-  fi
+  docker image inspect "$image" >/dev/null 2>&1 && return
+  docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["/bin/bash"]' "$out/rootfs/debian-iptables-${key:0:12}.tar" "$image" >/dev/null
+  log "debian-iptables: imported $image"
 }
 
 # image_spec NAME prints "DOCKERFILE_DIR|BINARIES|TAGS|BUILD_ARGS" for every image we save.
@@ -422,7 +425,8 @@ build_image() {
 step_images() {
   docker info >/dev/null 2>&1 ||
     die "no Docker engine answers 'docker info'; start one with clusters/engine/ensure-engine.sh (as root), or run with --binaries-only"
-  step_debian_iptables
+  step_debian_iptables_rootfs
+  step_debian_iptables_image
   local name
   for name in "${image_names[@]}"; do build_image "$name"; done
   write_image_index
@@ -470,7 +474,12 @@ main() {
   command -v go >/dev/null || die "go is not on PATH; install Go ${GO_MIN:-1.26} (GOTOOLCHAIN=local is enforced)"
   load_versions
   mkdir -p "$out"/{bin,images,stamps,logs,src,manifests}
-  local started=$SECONDS step
+  local started=$SECONDS step rootfs_pid=
+  # debootstrap is network- and disk-bound; run it beside the CPU-bound Go builds.
+  if [[ " ${steps[*]} " == *" debian-iptables "* ]]; then
+    step_debian_iptables_rootfs &
+    rootfs_pid=$!
+  fi
   for step in "${steps[@]}"; do
     case $step in
       kube-binaries) step_kube_binaries ;;
@@ -479,7 +488,7 @@ main() {
       metrics-server) step_metrics_server ;;
       pause) step_pause ;;
       podnet) step_podnet ;;
-      debian-iptables) step_debian_iptables ;;
+      debian-iptables) wait "$rootfs_pid" || die "debian-iptables rootfs build failed; see $out/logs/debian-iptables.log" ;;
       images) step_images ;;
       manifests) step_manifests ;;
     esac

@@ -142,14 +142,22 @@ find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
 
 started=$SECONDS
 probelab_log "importing the rootfs as $image"
-tar --numeric-owner -C "$rootfs" -c . |
-  docker import \
-    --change 'ENV container=docker' \
-    --change 'STOPSIGNAL SIGRTMIN+3' \
-    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
-    --change "LABEL $PROBELAB_HASH_LABEL=$hash" \
-    --change "LABEL dev.probelab.debian-suite=$suite" \
-    - "$image" >/dev/null
+rootfs_image=probelab/node-base-rootfs:${hash:0:12}
+tar --numeric-owner -C "$rootfs" -c . | docker import - "$rootfs_image" >/dev/null
+# Image metadata through a Dockerfile: Docker 20.10's import/commit --change does
+# not accept STOPSIGNAL. The legacy builder works offline from a local image.
+DOCKER_BUILDKIT=0 docker build --quiet --tag "$image" - >/dev/null 2>"$work_dir/docker-build.log" <<EOF || {
+FROM $rootfs_image
+ENV container=docker
+# systemd shuts down cleanly on SIGRTMIN+3.
+STOPSIGNAL SIGRTMIN+3
+ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]
+LABEL $PROBELAB_HASH_LABEL=$hash dev.probelab.debian-suite=$suite
+EOF
+  cat "$work_dir/docker-build.log" >&2
+  probelab_die "docker build of the base image metadata failed"
+}
+docker rmi "$rootfs_image" >/dev/null
 import_seconds=$((SECONDS - started))
 size=$(docker image inspect --format '{{.Size}}' "$image")
 probelab_log "built $image: $((size / 1024 / 1024)) MiB; debootstrap ${debootstrap_seconds}s, update+configure ${configure_seconds}s, import ${import_seconds}s"
