@@ -106,11 +106,15 @@ export function judgeHost(facts: HostFacts): DoctorLine[] {
     check: 'cgroups',
     status: missing.length ? 'fail' : facts.cgroup.version === 1 ? 'warn' : 'ok',
     detail: `cgroup v${facts.cgroup.version}, controllers: ${facts.cgroup.controllers.join(' ') || '(none)'}${missing.length ? `; missing ${missing.join(', ')}` : ''}`,
-    ...(facts.cgroup.version === 1
+    ...(missing.length
       ? {
-          fix: 'cgroup v1 works up to Kubernetes 1.34 (the pinned version); boot with systemd.unified_cgroup_hierarchy=1 for newer ones',
+          fix: `enable the ${missing.join(', ')} controller(s): kubelet needs them to enforce requests and limits`,
         }
-      : {}),
+      : facts.cgroup.version === 1
+        ? {
+            fix: 'cgroup v1 works up to Kubernetes 1.34 (the pinned version); boot with systemd.unified_cgroup_hierarchy=1 for newer ones',
+          }
+        : {}),
   });
 
   for (const [qdisc, works] of Object.entries(facts.qdiscs)) {

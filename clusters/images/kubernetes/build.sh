@@ -444,12 +444,17 @@ write_image_index() {
   } >"$out/images/index.tsv"
 }
 
-# default-cni.yaml names the podnet image by tag; the copy under OUT/manifests is the one the
-# node-image stage puts at /kind/manifests/default-cni.yaml.
+# default-cni.yaml (kept verbatim for /kind/manifests/) names the podnet image by tag; it must
+# be the tag we build. The copy under OUT/manifests is what the node-image stage installs.
 step_manifests() {
-  local src=$here/default-cni.yaml
-  sed "s|@PODNET_IMAGE@|docker.io/probelab/podnet:${version[PODNET_VERSION]}|g" "$src" >"$out/manifests/default-cni.yaml.partial"
-  grep -q '@PODNET_IMAGE@' "$out/manifests/default-cni.yaml.partial" && die "default-cni.yaml still has a placeholder"
+  local src=$here/default-cni.yaml want images
+  want="docker.io/probelab/podnet:${version[PODNET_VERSION]}"
+  images=$(sed -n 's/^[[:space:]]*image:[[:space:]]*//p' "$src" | sort -u)
+  [[ $images == "$want" ]] ||
+    die "$src references image(s) '$images' but versions.env builds $want; make the manifest's image: line '$want'"
+  grep -q 'would you kindly template this file' "$src" && grep -q '{{ .PodSubnet }}' "$src" ||
+    die "$src lost kind's template marker or the {{ .PodSubnet }} placeholder; kind would not fill POD_SUBNET"
+  cp "$src" "$out/manifests/default-cni.yaml.partial"
   mv "$out/manifests/default-cni.yaml.partial" "$out/manifests/default-cni.yaml"
 }
 
