@@ -186,11 +186,10 @@ function expandVariants(scenario: Scenario, raw: Record<string, unknown>): Expan
       const result = workloadSchema.safeParse(merged, { error: messageFor });
       if (!result.success) {
         for (const problem of issuesToProblems(result.error.issues, [])) {
-          problems.push({
-            ...problem,
-            path: origin(problem.path),
-            message: `${problem.message} (in variant ${candidate.name})`,
-          });
+          const path = origin(problem.path);
+          // A matrix value is shared by many combinations: report it once, at the value.
+          const where = path.includes('matrix') ? '' : ` (in variant ${candidate.name})`;
+          problems.push({ ...problem, path, message: `${problem.message}${where}` });
         }
         continue;
       }
@@ -299,9 +298,12 @@ type RawIssue = z.core.$ZodRawIssue;
  */
 function messageFor(issue: RawIssue): string | undefined {
   switch (issue.code) {
-    case 'invalid_type':
-      if (issue.input === undefined) return `is required (${describeExpected(issue.expected)})`;
-      return `must be ${describeExpected(issue.expected)}, got ${show(issue.input)}`;
+    case 'invalid_type': {
+      const format = (issue.inst as { _zod?: { def?: { format?: string } } } | undefined)?._zod?.def?.format;
+      const expected = describeExpected(format === 'safeint' ? 'int' : issue.expected);
+      if (issue.input === undefined) return `is required (${expected})`;
+      return `must be ${expected}, got ${show(issue.input)}`;
+    }
     case 'unrecognized_keys': {
       const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod
         ?.def?.shape;

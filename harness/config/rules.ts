@@ -8,6 +8,7 @@ import { deploymentsOf, type Deployed, type ScenarioModel } from '../core/model.
 import { durationMs, formatDuration } from '../core/duration.ts';
 import { loadDurationMs } from '../core/load-shape.ts';
 import { parseQuantity } from '../core/quantity.ts';
+import { LOADED_NODE_PORTS } from '../core/render.ts';
 import { error, warning, type PathSegment, type Problem } from '../core/problems.ts';
 
 type Rule = (model: ScenarioModel) => Problem[];
@@ -20,11 +21,13 @@ const rules: Rule[] = [
   chaosModeValues,
   dependencies,
   probesWellFormed,
-  preStopWellFormed,
+  portsAndPreStop,
   hpaBounds,
   resourceBounds,
   configUpdates,
   loadVus,
+  loadedVariantCount,
+  clusterTarget,
   sloApplicability,
 ];
 
@@ -270,9 +273,24 @@ function probePorts(spec: Workload, probe: Probe, at: (...rest: PathSegment[]) =
   return problems;
 }
 
-function preStopWellFormed(model: ScenarioModel): Problem[] {
+function portsAndPreStop(model: ScenarioModel): Problem[] {
   const problems: Problem[] = [];
   for (const d of model.deployments) {
+    const { port, grpcPort } = d.spec.behaviour;
+    if (port === grpcPort)
+      problems.push(
+        error(
+          d.origin(['behaviour', 'grpcPort']),
+          `is the same as behaviour.port (${port}); use another port, or 0 to disable gRPC`,
+        ),
+      );
+    const preStopHttp = d.spec.lifecycle?.preStop?.httpGet;
+    if (preStopHttp)
+      problems.push(
+        ...probePorts(d.spec, { httpGet: preStopHttp }, (...rest) =>
+          d.origin(['lifecycle', 'preStop', ...rest]),
+        ),
+      );
     const preStop = d.spec.lifecycle?.preStop;
     if (!preStop) continue;
     const present = (['sleep', 'exec', 'httpGet'] as const).filter((h) => preStop[h] !== undefined);
@@ -351,6 +369,24 @@ function loadVus(model: ScenarioModel): Problem[] {
       `${vus.max} is below preAllocated ${vus.preAllocated}; max must be ≥ preAllocated`,
     ),
   ];
+}
+
+function loadedVariantCount(model: ScenarioModel): Problem[] {
+  const loaded = deploymentsOf(model, model.scenario.load.workload);
+  if (loaded.length <= LOADED_NODE_PORTS.length) return [];
+  return [
+    error(
+      ['load', 'workload'],
+      `"${model.scenario.load.workload}" has ${loaded.length} variants; at most ${LOADED_NODE_PORTS.length} can receive load side by side (one NodePort each); split the matrix across scenarios`,
+    ),
+  ];
+}
+
+function clusterTarget(model: ScenarioModel): Problem[] {
+  const { cluster } = model.scenario;
+  if (cluster.kind && cluster.existing)
+    return [error(['cluster', 'existing'], 'set either cluster.kind or cluster.existing, not both')];
+  return [];
 }
 
 function sloApplicability(model: ScenarioModel): Problem[] {

@@ -14,7 +14,8 @@ export const API_VERSION = 'probelab.dev/v1alpha1';
 export const KIND = 'Scenario';
 
 const dnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
-  error: 'must be a lowercase name of 1-40 characters: a-z, 0-9 and "-", starting with a letter',
+  error:
+    'must be a lowercase name of 1-40 characters: a-z, 0-9 and "-", starting with a letter and ending with a letter or digit',
 });
 
 const duration = z
@@ -24,6 +25,13 @@ const duration = z
 const quantity = z
   .union([z.string(), z.number()], { error: `must be ${QUANTITY_FORMAT}` })
   .refine((value) => parseQuantity(value) !== undefined, { error: `must be ${QUANTITY_FORMAT}` });
+
+/** byteSize: a memory-style quantity (no millis: a fraction of a byte means nothing). */
+const byteSize = z
+  .union([z.string(), z.number()], { error: 'must be a byte size like 512, 64Ki or 1Mi' })
+  .refine((value) => !String(value).endsWith('m') && parseQuantity(value) !== undefined, {
+    error: 'must be a byte size like 512, 64Ki or 1Mi',
+  });
 
 const fraction = z.number().min(0).max(1);
 const seconds = (min: number) => z.int().min(min);
@@ -78,7 +86,7 @@ const behaviour = z
     syncDuration: duration
       .default('0s')
       .describe('After listening, the service is "syncing" (not ready) for this long.'),
-    warmupAlloc: quantity.default(0).describe('Bytes allocated and kept during the syncing phase.'),
+    warmupAlloc: byteSize.default(0).describe('Bytes allocated and kept during the syncing phase.'),
     livenessMode: z
       .enum(['simple', 'dependency'])
       .default('simple')
@@ -90,10 +98,10 @@ const behaviour = z
     work: z
       .strictObject({
         cpu: duration.default('0s').describe('CPU time burnt per request.'),
-        alloc: quantity.default(0).describe('Bytes allocated per request (drives GC).'),
+        alloc: byteSize.default(0).describe('Bytes allocated per request (drives GC).'),
         latency: duration.default('0s').describe('Sleep added to each request.'),
         errorRate: fraction.default(0).describe('Fraction of requests answered 500.'),
-        payload: quantity.default(256).describe('Response body size in bytes.'),
+        payload: byteSize.default(256).describe('Response body size in bytes.'),
       })
       .prefault({}),
     shutdown: z
@@ -108,7 +116,7 @@ const behaviour = z
       })
       .prefault({}),
     panicAfter: duration.default('0s').describe('Crash after this long (0s = never).'),
-    leakRate: quantity.default(0).describe('Bytes per second retained forever (to reach OOMKilled).'),
+    leakRate: byteSize.default(0).describe('Bytes per second retained forever (to reach OOMKilled).'),
   })
   .describe("The sample service's behaviour knobs (services/sample/README.md).");
 
@@ -184,7 +192,10 @@ const workload = z.strictObject({
         .string()
         .regex(/^(off|\d+(B|KiB|MiB|GiB|TiB)?)$/, { error: 'must be like 100MiB or "off"' })
         .optional(),
-      GOMAXPROCS: z.string().regex(/^\d+$/, { error: 'must be a positive integer' }).optional(),
+      GOMAXPROCS: z
+        .string()
+        .regex(/^[1-9]\d*$/, { error: 'must be a positive integer' })
+        .optional(),
       GODEBUG: z.string().optional(),
     })
     .optional()

@@ -50,6 +50,12 @@ export const SERVICE_PORT = 80;
 const CONFIG_DIR = '/etc/sample';
 const CONFIG_KEY = 'config.yaml';
 
+/**
+ * LOADED_NODE_PORTS are the NodePorts kind-config.yaml maps to 127.0.0.1, handed in order to the
+ * Services of the variants that receive load; so at most this many variants can receive load.
+ */
+export const LOADED_NODE_PORTS: readonly number[] = [30080, 30081, 30082, 30083, 30084, 30085, 30086, 30087];
+
 export interface RenderOptions {
   /** runId names the run; it must be a DNS label of at most 40 characters. */
   runId: string;
@@ -75,7 +81,8 @@ export interface KubernetesObject {
 export interface RenderedAction {
   at: string;
   description: string;
-  object?: KubernetesObject;
+  /** objects applied at that moment: chaos resources, updated ConfigMaps (one per targeted variant). */
+  objects: KubernetesObject[];
 }
 
 export interface Rendered {
@@ -87,6 +94,11 @@ export interface Rendered {
 
 export function namespaceFor(runId: string): string {
   return `probelab-${runId}`;
+}
+
+/** timelineObjects lists every object the timeline applies, in order. */
+export function timelineObjects(rendered: Rendered): KubernetesObject[] {
+  return rendered.timeline.flatMap((action) => action.objects);
 }
 
 export function renderManifests(model: ScenarioModel, options: RenderOptions): Rendered {
@@ -130,27 +142,29 @@ export function renderManifests(model: ScenarioModel, options: RenderOptions): R
     });
     switch (action.action) {
       case 'rollout-restart':
-        return { at: action.at, description: `rollout restart of ${names(targets)}` };
+        return { at: action.at, description: `rollout restart of ${names(targets)}`, objects: [] };
       case 'scale':
-        return { at: action.at, description: `scale ${names(targets)} to ${action.replicas} replicas` };
-      case 'config-update': {
-        const [first] = targets;
-        if (targets.length !== 1 || !first)
-          return { at: action.at, description: `update config of ${names(targets)}` };
         return {
           at: action.at,
-          description: `update config of ${first.name}`,
-          object: configMap(
-            meta(configMapName(first), { [LABELS.workload]: first.workload, [LABELS.variant]: first.name }),
-            action.data,
+          description: `scale ${names(targets)} to ${action.replicas} replicas`,
+          objects: [],
+        };
+      case 'config-update':
+        return {
+          at: action.at,
+          description: `update config of ${names(targets)}`,
+          objects: targets.map((d) =>
+            configMap(
+              meta(configMapName(d), { [LABELS.workload]: d.workload, [LABELS.variant]: d.name }),
+              action.data,
+            ),
           ),
         };
-      }
       default:
         return {
           at: action.at,
           description: `${action.action} on ${names(targets)}`,
-          object: chaosObject(action, meta(chaosName(index, action)), namespace, model, options.runId),
+          objects: [chaosObject(action, meta(chaosName(index, action)), namespace, model, options.runId)],
         };
     }
   });

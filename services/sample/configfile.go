@@ -173,8 +173,8 @@ func (s *configStore) reload(trigger string) {
 // when the watch is added, so it watches the file inside the old timestamped
 // directory. The kubelet never writes that file: it writes a new timestamped
 // directory, swaps the ..data symlink with a rename, and deletes the old
-// directory. The watched file sees no write, only its removal, after which
-// the watch is gone. So watch-file misses every ConfigMap update, on purpose.
+// directory. The watched file sees no write, only a link-count change and its
+// removal, after which the watch is gone. So watch-file misses every ConfigMap update, on purpose.
 //
 // watch-directory watches the directory holding the path and reloads when an
 // entry named ..data is created (the kubelet's atomic swap, a rename onto

@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 100
+	defer transport.CloseIdleConnections()
 	dep := &dependencyClient{
 		baseURL: opts.DependencyURL,
 		timeout: opts.DependencyTimeout,

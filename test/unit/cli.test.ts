@@ -69,9 +69,9 @@ describe('probelab CLI', () => {
     assert.equal(a.stdout, b.stdout);
     const rendered = JSON.parse(a.stdout) as {
       objects: { metadata: { labels: Record<string, string> } }[];
-      timeline: { object?: { metadata: { labels: Record<string, string> } } }[];
+      timeline: { objects: { metadata: { labels: Record<string, string> } }[] }[];
     };
-    const all = [...rendered.objects, ...rendered.timeline.flatMap((t) => (t.object ? [t.object] : []))];
+    const all = [...rendered.objects, ...rendered.timeline.flatMap((t) => t.objects)];
     assert.ok(all.length > 5);
     for (const o of all) assert.equal(o.metadata.labels['probelab.dev/run-id'], 'r1');
   });

@@ -5,17 +5,14 @@
 import assert from 'node:assert/strict';
 import { lintObjects } from '../../harness/core/lint/lint.ts';
 import { lintRules } from '../../harness/core/lint/rules.ts';
-import { renderManifests } from '../../harness/core/render.ts';
+import { renderManifests, timelineObjects } from '../../harness/core/render.ts';
 import { parseManifests } from '../../harness/config/manifests.ts';
 import { PREVIEW_RENDER_OPTIONS } from '../../harness/cli/commands/defaults.ts';
 import { modelOf, scenarioWith, workloadWith } from './builders.ts';
 
 function findings(text: string) {
   const rendered = renderManifests(modelOf(text), PREVIEW_RENDER_OPTIONS);
-  return lintObjects([
-    ...rendered.objects,
-    ...rendered.timeline.flatMap((a) => (a.object ? [a.object] : [])),
-  ]);
+  return lintObjects([...rendered.objects, ...timelineObjects(rendered)]);
 }
 
 const db = { name: 'db', probes: { readiness: { httpGet: { path: '/readyz', port: 'http' } } } };

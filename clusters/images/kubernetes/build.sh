@@ -444,8 +444,8 @@ write_image_index() {
   } >"$out/images/index.tsv"
 }
 
-# default-cni.yaml (kept verbatim for /kind/manifests/) names the podnet image by tag; it must
-# be the tag we build. The copy under OUT/manifests is what the node-image stage installs.
+# default-cni.yaml (kept verbatim for /kind/manifests/) and the metrics-server addon name our
+# images by tag; they must be the tags we build. The copy under OUT/manifests is what the node-image stage installs.
 step_manifests() {
   local src=$here/default-cni.yaml want images
   want="docker.io/probelab/podnet:${version[PODNET_VERSION]}"
@@ -454,6 +454,11 @@ step_manifests() {
     die "$src references image(s) '$images' but versions.env builds $want; make the manifest's image: line '$want'"
   grep -q 'would you kindly template this file' "$src" && grep -q '{{ .PodSubnet }}' "$src" ||
     die "$src lost kind's template marker or the {{ .PodSubnet }} placeholder; kind would not fill POD_SUBNET"
+  local addon=$clusters_dir/addons/metrics-server/metrics-server.yaml
+  want="registry.k8s.io/metrics-server/metrics-server:${version[METRICS_SERVER_VERSION]}"
+  images=$(sed -n 's/^[[:space:]]*image:[[:space:]]*//p' "$addon" | sort -u)
+  [[ $images == "$want" ]] ||
+    die "$addon references image(s) '$images' but versions.env builds $want; make the manifest's image: line '$want'"
   cp "$src" "$out/manifests/default-cni.yaml.partial"
   mv "$out/manifests/default-cni.yaml.partial" "$out/manifests/default-cni.yaml"
 }

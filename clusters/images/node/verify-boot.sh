@@ -9,7 +9,9 @@
 #   4. a nested container runs under the node's containerd (busybox, imported with ctr);
 #   5. the node resolves a container name through the rewritten Docker DNS;
 #   6. kubelet's cgroup root exists in every cgroup v1 hierarchy;
-#   7. /kind/version is one line (only for full node images; skipped for the base).
+#   7. /kind/version is one line (only for full node images; skipped for the base);
+#   8. `docker restart` (SIGRTMIN+3 to systemd) is quick and the node comes back to
+#      multi-user.target (the entrypoint is safe to run again).
 # Prints PASS/FAIL lines and timings, removes everything it created, exit 0 = all passed.
 set -euo pipefail
 
@@ -120,9 +122,10 @@ fi
 if in_node test -f /sys/fs/cgroup/cgroup.controllers; then
   pass "cgroup v2 node: /kubelet is created by kubelet's ExecStartPre"
 else
-  missing=$(in_node bash -c 'for h in $(findmnt -rn -t cgroup -o TARGET); do [[ -d $h/kubelet.slice && -d $h/kubelet ]] || echo "$h"; done')
-  if [[ -z $missing ]]; then
-    pass "kubelet and kubelet.slice cgroups exist in every v1 hierarchy"
+  missing=$(in_node bash -c 'for h in $(findmnt -rn -t cgroup -o TARGET | grep -E "^/sys/fs/cgroup/[^/]+$"); do [[ -d $h/kubelet.slice && -d $h/kubelet ]] || echo "$h"; done')
+  if [[ -z $missing ]] && in_node /kind/bin/prepare-kubelet-cgroups &&
+    [[ -z $(in_node find /sys/fs/cgroup/memory/kubelet.slice -maxdepth 1 -name 'kubelet*') ]]; then
+    pass "kubelet and kubelet.slice cgroups exist in every v1 hierarchy; kubelet's ExecStartPre succeeds"
   else
     fail "kubelet cgroups missing in: $missing"
   fi
@@ -135,6 +138,24 @@ if in_node test -f /kind/version; then
   if [[ $lines == 1 ]]; then pass "/kind/version: $content"; else fail "/kind/version has $lines lines"; fi
 else
   echo "SKIP /kind/version absent (base image)"
+fi
+
+# 8. restart
+restart_started=$(date +%s.%N)
+docker restart --time 30 "$node" >/dev/null
+stop_start=$(awk -v s="$restart_started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1fs", e - s}')
+back=""
+for _ in $(seq 1 600); do
+  if in_node systemctl is-active --quiet multi-user.target 2>/dev/null; then
+    back=$(awk -v s="$restart_started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1fs", e - s}')
+    break
+  fi
+  sleep 0.1
+done
+if [[ -n $back ]]; then
+  pass "docker restart took $stop_start; multi-user.target again after $back"
+else
+  fail "after docker restart ($stop_start) multi-user.target is not active: $(docker logs --tail 5 "$node" 2>&1 | xargs)"
 fi
 
 echo "$passes passed, $failures failed"

@@ -8,7 +8,7 @@ import { looksLikeScenario, parseManifests } from '../../config/manifests.ts';
 import { atLeast, lintObjects, type Finding } from '../../core/lint/lint.ts';
 import type { Severity } from '../../core/lint/rules.ts';
 import { formatPath, formatProblem, hasErrors, type PathSegment } from '../../core/problems.ts';
-import { renderManifests } from '../../core/render.ts';
+import { renderManifests, timelineObjects } from '../../core/render.ts';
 import { readText } from '../../adapters/files.ts';
 import { EXIT, type IO } from '../io.ts';
 import { PREVIEW_RENDER_OPTIONS } from './defaults.ts';
@@ -55,7 +55,7 @@ function lintScenario(file: string, text: string, io: IO): Located[] | undefined
   for (const problem of problems) io.stderr.write(`${formatProblem(file, problem)}\n`);
   if (!model || hasErrors(problems)) return undefined;
   const rendered = renderManifests(model, PREVIEW_RENDER_OPTIONS);
-  const objects = [...rendered.objects, ...rendered.timeline.flatMap((a) => (a.object ? [a.object] : []))];
+  const objects = [...rendered.objects, ...timelineObjects(rendered)];
   return lintObjects(objects).map((finding) => {
     const deployed = model.deployments.find((d) => d.name === finding.deployment);
     const path: PathSegment[] = deployed ? deployed.origin(finding.field) : finding.field;

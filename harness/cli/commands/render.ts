@@ -7,7 +7,7 @@ import { readScenario } from './scenario-file.ts';
 export interface RenderFlags {
   runId: string;
   image: string;
-  nodePorts: number[];
+  nodePorts: readonly number[];
   output: 'yaml' | 'json';
 }
 
@@ -32,11 +32,9 @@ export function renderedToYaml(rendered: Rendered, scenario: string, runId: stri
     docs.push(stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }));
   for (const action of rendered.timeline) {
     const header = `# timeline, at ${action.at}: ${action.description}\n`;
-    docs.push(
-      action.object
-        ? header + stringify(action.object, { lineWidth: 0, aliasDuplicateObjects: false })
-        : header,
-    );
+    if (action.objects.length === 0) docs.push(header);
+    for (const object of action.objects)
+      docs.push(header + stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }));
   }
   return docs.join('---\n');
 }

@@ -1,0 +1,305 @@
+/**
+ * The cluster lifecycle as ordered steps: `cluster up` (engine, images, kind cluster, sample image,
+ * metrics-server, readiness of nodes and resource metrics), `cluster down` and `cluster status`.
+ * Used by the CLI, by the cluster tests and by runs. Everything created is found again by name or label.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseManifests } from '../config/manifests.ts';
+import type { Output } from '../core/ports.ts';
+import { UserError } from '../core/errors.ts';
+import { containersByLabel, engineInfo } from '../adapters/docker.ts';
+import { KIND_CLUSTER_LABEL, kindAt, type Kind } from '../adapters/kind.ts';
+import { connectKube, type Kube } from '../adapters/kube.ts';
+import type { Paths } from '../adapters/paths.ts';
+import { runCommand } from '../adapters/process.ts';
+import { runSteps, type Step, type StepContext, type StepReport } from './steps.ts';
+import { TeardownStack } from './teardown.ts';
+
+export type ImageSource = 'local' | 'upstream';
+
+export interface ClusterOptions {
+  name: string;
+  /** config is the kind config file (absolute path). */
+  config: string;
+  images: ImageSource;
+  /** reuse an existing cluster of this name (otherwise it is deleted and created fresh). */
+  reuse: boolean;
+  /** keepOnFailure leaves a cluster whose creation failed, for debugging. */
+  keepOnFailure: boolean;
+}
+
+export interface ClusterHandle {
+  name: string;
+  kubeconfig: string;
+  created: boolean;
+  sampleImage: string;
+  kube: Kube;
+  steps: StepReport[];
+}
+
+export interface Env {
+  paths: Paths;
+  out: Output;
+  signal: AbortSignal;
+  /** log receives the full output of build scripts (a file), so the terminal shows only status. */
+  log: Output;
+}
+
+const READY_TIMEOUT_MS = 240_000;
+const METRICS_TIMEOUT_MS = 240_000;
+
+/** buildScript runs one of the clusters/ build scripts, streaming its output to the log, and returns its last stdout line. */
+async function buildScript(env: Env, ctx: StepContext, script: string, args: string[] = []): Promise<string> {
+  const path = join(env.paths.repo, 'clusters', script);
+  const { stdout } = await runCommand(path, args, {
+    signal: ctx.signal,
+    timeoutMs: 75 * 60_000,
+    env: { PROBELAB_CACHE_DIR: env.paths.cache },
+    onStderrLine: (line) => env.log.write(`[${script}] ${line}\n`),
+  });
+  return stdout.trim().split('\n').at(-1) ?? '';
+}
+
+export interface BuiltImages {
+  kindBin: string;
+  nodeImage?: string;
+  sampleImage: string;
+}
+
+/** imageSteps builds (or finds cached) everything a cluster needs; the results land in `built`. */
+export function imageSteps(env: Env, source: ImageSource, built: Partial<BuiltImages>): Step[] {
+  const steps: Step[] = [
+    {
+      name: 'Ensure a container engine',
+      run: async (ctx) => {
+        const info = await engineInfo(ctx.signal);
+        if (info) return `Docker ${info.serverVersion}, runtime ${info.defaultRuntime}`;
+        if (process.getuid?.() !== 0)
+          throw new UserError(
+            'no Docker engine answers; start one, or run `sudo clusters/engine/ensure-engine.sh` to install and start Debian docker.io with the runc wrapper',
+          );
+        await buildScript(env, ctx, 'engine/ensure-engine.sh');
+        const started = await engineInfo(ctx.signal);
+        if (!started)
+          throw new UserError('clusters/engine/ensure-engine.sh finished but no engine answers; see its log');
+        return `started Docker ${started.serverVersion}, runtime ${started.defaultRuntime}`;
+      },
+    },
+    {
+      name: 'Install kind',
+      run: async (ctx) => {
+        built.kindBin = await buildScript(env, ctx, 'engine/install-kind.sh');
+        return built.kindBin;
+      },
+    },
+  ];
+  if (source === 'local') {
+    steps.push(
+      {
+        name: 'Build Kubernetes components',
+        run: async (ctx) => void (await buildScript(env, ctx, 'images/kubernetes/build.sh')),
+      },
+      {
+        name: 'Build the node image',
+        run: async (ctx) => {
+          built.nodeImage = await buildScript(env, ctx, 'images/node/build.sh');
+          return built.nodeImage;
+        },
+      },
+    );
+  }
+  steps.push({
+    name: 'Build the sample service image',
+    run: async (ctx) => {
+      built.sampleImage = await buildScript(env, ctx, 'images/sample/build.sh');
+      return built.sampleImage;
+    },
+  });
+  return steps;
+}
+
+export async function clusterUp(env: Env, options: ClusterOptions): Promise<ClusterHandle> {
+  const built: Partial<BuiltImages> = {};
+  const kubeconfig = env.paths.kubeconfig(options.name);
+  const teardown = new TeardownStack();
+  let kind: Kind | undefined;
+  let kube: Kube | undefined;
+  let created = false;
+  const steps: Step[] = [
+    ...imageSteps(env, options.images, built),
+    {
+      name: `Create or reuse cluster ${options.name}`,
+      run: async (ctx) => {
+        kind = kindAt(built.kindBin as string);
+        const existing = (await kind.listClusters(ctx.signal)).includes(options.name);
+        if (existing && options.reuse) {
+          await kind.writeKubeconfig(options.name, kubeconfig, ctx.signal);
+          return 'reused';
+        }
+        if (existing) {
+          ctx.note(`deleting the existing cluster ${options.name} (reuse is off)`);
+          await kind.delete(options.name, kubeconfig, ctx.signal);
+        }
+        const k = kind;
+        if (!options.keepOnFailure)
+          teardown.defer('delete the half-created cluster', () => k.delete(options.name, kubeconfig));
+        await kind.create({
+          name: options.name,
+          config: options.config,
+          ...(built.nodeImage ? { image: built.nodeImage } : {}),
+          kubeconfig,
+          signal: ctx.signal,
+          onLine: (line) => env.log.write(`[kind] ${line}\n`),
+        });
+        created = true;
+        return `created${built.nodeImage ? ` from ${built.nodeImage}` : ''}`;
+      },
+    },
+    {
+      name: 'Load the sample service image',
+      run: async (ctx) => {
+        await (kind as Kind).loadImage(options.name, built.sampleImage as string, ctx.signal);
+        return built.sampleImage;
+      },
+    },
+    {
+      name: 'Install metrics-server',
+      run: async () => {
+        kube = connectKube(kubeconfig);
+        const objects = await readAddon(env.paths.repo, 'metrics-server');
+        await kube.apply(objects);
+        return `${objects.length} objects applied`;
+      },
+    },
+    {
+      name: 'Wait for nodes to be Ready',
+      run: async (ctx) => {
+        const nodes = await waitFor(
+          ctx,
+          READY_TIMEOUT_MS,
+          async () => {
+            const list = await (kube as Kube).listNodes();
+            return list.length > 0 && list.every((n) => n.ready) ? list : undefined;
+          },
+          async () =>
+            `nodes not Ready: ${(await (kube as Kube).listNodes())
+              .filter((n) => !n.ready)
+              .map((n) => `${n.name} (${n.readyReason})`)
+              .join(', ')}`,
+        );
+        return nodes.map((n) => `${n.name} ${n.kubeletVersion}`).join(', ');
+      },
+    },
+    {
+      name: 'Wait for resource metrics',
+      run: async (ctx) => {
+        const usage = await waitFor(
+          ctx,
+          METRICS_TIMEOUT_MS,
+          async () => {
+            const nodes = await (kube as Kube).listNodes();
+            const metrics = await (kube as Kube).nodeUsage().catch(() => []);
+            return metrics.length >= nodes.length && metrics.length > 0 ? metrics : undefined;
+          },
+          async () =>
+            'the metrics API (metrics.k8s.io) serves no node metrics; check the metrics-server pod in kube-system',
+        );
+        return usage.map((u) => `${u.name} ${Math.round(u.cpuMillicores)}m`).join(', ');
+      },
+    },
+  ];
+  try {
+    const reports = await runSteps(steps, env.out, env.signal);
+    teardown.release('delete the half-created cluster');
+    return {
+      name: options.name,
+      kubeconfig,
+      created,
+      sampleImage: built.sampleImage as string,
+      kube: kube as Kube,
+      steps: reports,
+    };
+  } catch (error) {
+    const failures = await teardown.run((name, err) =>
+      env.out.write(err ? `✗ teardown: ${name}: ${String(err)}\n` : `✓ teardown: ${name}\n`),
+    );
+    for (const f of failures) env.log.write(`error during teardown (${f.name}): ${String(f.error)}\n`);
+    throw error;
+  }
+}
+
+/** readAddon reads clusters/addons/<name>/*.yaml in file-name order. */
+export async function readAddon(repo: string, name: string) {
+  const dir = join(repo, 'clusters', 'addons', name);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  const objects = [];
+  for (const file of files) {
+    const { objects: parsed, problems } = parseManifests(await readFile(join(dir, file), 'utf8'));
+    if (problems.length) throw new Error(`internal: ${dir}/${file} does not parse: ${problems[0]?.message}`);
+    objects.push(...parsed.map((p) => p.object));
+  }
+  return objects;
+}
+
+/** waitFor polls check every 2 s until it returns a value, or fails with describe()'s text at the deadline. */
+export async function waitFor<T>(
+  ctx: StepContext,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  describe: () => Promise<string>,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (performance.now() > deadline)
+      throw new UserError(
+        `timed out after ${timeoutMs / 1000}s: ${await describe().catch((e) => String(e))}`,
+      );
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, 2_000);
+      ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)), {
+        once: true,
+      });
+    });
+  }
+}
+
+export async function clusterDown(env: Env, name: string): Promise<string> {
+  const kindBin = join(env.paths.bin, 'kind');
+  const kind = kindAt(kindBin);
+  const before = await containersByLabel(KIND_CLUSTER_LABEL, name);
+  if (before.length === 0) return `no cluster named ${name}`;
+  await kind.delete(name, env.paths.kubeconfig(name), env.signal);
+  return `deleted ${before.length} node container(s)`;
+}
+
+export interface ClusterStatus {
+  name: string;
+  nodes: { container: string; state: string }[];
+  api?: { nodes: { name: string; ready: boolean; version: string }[]; metrics: boolean };
+  error?: string;
+}
+
+export async function clusterStatus(env: Env, name: string): Promise<ClusterStatus> {
+  const containers = await containersByLabel(KIND_CLUSTER_LABEL, name);
+  const status: ClusterStatus = {
+    name,
+    nodes: containers.map((c) => ({ container: c.name, state: c.state })),
+  };
+  if (containers.length === 0) return status;
+  try {
+    await kindAt(join(env.paths.bin, 'kind')).writeKubeconfig(name, env.paths.kubeconfig(name), env.signal);
+    const kube = connectKube(env.paths.kubeconfig(name));
+    const nodes = await kube.listNodes();
+    const metrics = (await kube.nodeUsage().catch(() => [])).length > 0;
+    status.api = {
+      nodes: nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion })),
+      metrics,
+    };
+  } catch (error) {
+    status.error = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  }
+  return status;
+}
