@@ -11,6 +11,8 @@ export interface IO {
   stderr: Output;
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** signal aborts on the first SIGINT/SIGTERM; long-running commands stop and clean up. */
+  signal: AbortSignal;
 }
 
 /** Exit codes, documented in the README; stable for CI scripts. */
@@ -22,4 +24,7 @@ export const EXIT = {
   usage: 2,
   /** a bug in probelab. */
   internal: 70,
+  /** interrupted by SIGINT (128 + 2) or SIGTERM (128 + 15). */
+  sigint: 130,
+  sigterm: 143,
 } as const;

@@ -1,13 +1,34 @@
 /**
  * The process edge: the only place that reads process.argv and process.env, writes to the real
- * streams and sets the exit code. Everything else is in run().
+ * streams, handles signals and sets the exit code. Everything else is in run().
+ *
+ * The first SIGINT/SIGTERM aborts the run's signal, so commands stop what they started and clean up;
+ * a second one exits at once (128 + signal number).
  */
 import { run } from './run.ts';
+import { EXIT } from './io.ts';
+
+const controller = new AbortController();
+let received: NodeJS.Signals | undefined;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (received) {
+    process.stderr.write(`\n${signal} again: exiting without finishing cleanup\n`);
+    process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+  }
+  received = signal;
+  process.stderr.write(`\n${signal}: stopping and cleaning up (send it again to exit at once)\n`);
+  controller.abort(new Error(`interrupted by ${signal}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const code = await run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
   env: process.env,
+  signal: controller.signal,
 });
-process.exitCode = code;
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);
+process.exitCode = received ? (received === 'SIGINT' ? EXIT.sigint : EXIT.sigterm) : code;

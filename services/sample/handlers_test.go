@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,13 +45,16 @@ type testHandler struct {
 	process *fakeProcess
 }
 
-// newTestHandler builds NewServer in the given state with no config file.
-func newTestHandler(t *testing.T, state State, work workParams) *testHandler {
+// newTestHandler builds NewServer with no config file, after moving the
+// lifecycle through path (e.g. syncing, ready).
+func newTestHandler(t *testing.T, work workParams, path ...State) *testHandler {
 	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	life := newLifecycle(time.Now)
-	for s := StateSyncing; s <= state; s++ {
-		life.advance(s)
+	for _, s := range path {
+		if !life.advance(s) {
+			t.Fatalf("test setup: cannot advance to %v", s)
+		}
 	}
 	m := newMetrics(life)
 	config, err := newConfigStore("", reloadNone, m, logger, time.Now)
@@ -72,33 +76,41 @@ func (h *testHandler) do(method, target string) *httptest.ResponseRecorder {
 
 func TestProbesFollowTheState(t *testing.T) {
 	t.Parallel()
+	var (
+		syncing          = []State{StateSyncing}
+		ready            = []State{StateSyncing, StateReady}
+		stopping         = []State{StateSyncing, StateReady, StateStopping}
+		stoppedInSyncing = []State{StateSyncing, StateStopping}
+	)
 	cases := []struct {
-		state  State
+		states []State
 		method string
 		path   string
 		status int
 		body   string
 	}{
-		{StateSyncing, "GET", "/livez", 200, "ok"},
-		{StateSyncing, "GET", "/readyz", 503, "not ready: syncing"},
-		{StateSyncing, "GET", "/startupz", 503, "not started: syncing"},
-		{StateReady, "GET", "/livez", 200, "ok"},
-		{StateReady, "GET", "/readyz", 200, "ok"},
-		{StateReady, "GET", "/startupz", 200, "ok"},
-		{StateReady, "HEAD", "/readyz", 200, ""}, // the real server drops HEAD bodies; see TestRealServerProbes
-		{StateStopping, "GET", "/livez", 200, "ok"},
-		{StateStopping, "GET", "/readyz", 503, "not ready: stopping"},
-		{StateStopping, "HEAD", "/readyz", 503, ""},
-		{StateStopping, "GET", "/startupz", 200, "ok"},
-		{StateSyncing, "GET", "/readyz?verbose", 503, "[-]synced failed: syncing\n[+]shutdown ok\nreadyz check failed: not ready: syncing"},
-		{StateReady, "GET", "/readyz?verbose", 200, "[+]synced ok\n[+]shutdown ok\nreadyz check passed"},
-		{StateStopping, "GET", "/readyz?verbose", 503, "[+]synced ok\n[-]shutdown failed: stopping\nreadyz check failed: not ready: stopping"},
-		{StateReady, "POST", "/readyz", 405, ""},
+		{syncing, "GET", "/livez", 200, "ok"},
+		{syncing, "GET", "/readyz", 503, "not ready: syncing"},
+		{syncing, "GET", "/startupz", 503, "not started: syncing"},
+		{ready, "GET", "/livez", 200, "ok"},
+		{ready, "GET", "/readyz", 200, "ok"},
+		{ready, "GET", "/startupz", 200, "ok"},
+		{ready, "HEAD", "/readyz", 200, ""}, // the real server drops HEAD bodies; see TestRealServerProbes
+		{stopping, "GET", "/livez", 200, "ok"},
+		{stopping, "GET", "/readyz", 503, "not ready: stopping"},
+		{stopping, "HEAD", "/readyz", 503, ""},
+		{stopping, "GET", "/startupz", 200, "ok"},
+		{syncing, "GET", "/readyz?verbose", 503, "[-]synced failed: syncing\n[+]shutdown ok\nreadyz check failed: not ready: syncing"},
+		{ready, "GET", "/readyz?verbose", 200, "[+]synced ok\n[+]shutdown ok\nreadyz check passed"},
+		{stopping, "GET", "/readyz?verbose", 503, "[+]synced ok\n[-]shutdown failed: stopping\nreadyz check failed: not ready: stopping"},
+		{ready, "POST", "/readyz", 405, ""},
+		{stoppedInSyncing, "GET", "/startupz", 503, "not started: stopping"},
+		{stoppedInSyncing, "GET", "/readyz?verbose", 503, "[-]synced failed: stopping\n[-]shutdown failed: stopping\nreadyz check failed: not ready: stopping"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.state.String()+" "+tc.method+" "+tc.path, func(t *testing.T) {
+		t.Run(fmt.Sprint(tc.states, " ", tc.method, " ", tc.path), func(t *testing.T) {
 			t.Parallel()
-			rec := newTestHandler(t, tc.state, workParams{}).do(tc.method, tc.path)
+			rec := newTestHandler(t, workParams{}, tc.states...).do(tc.method, tc.path)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d (body %q)", rec.Code, tc.status, rec.Body.String())
 			}
@@ -111,7 +123,7 @@ func TestProbesFollowTheState(t *testing.T) {
 
 func TestEveryResponseCarriesThePodName(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 	for _, target := range []string{"/", "/work", "/work?cpu=bad", "/livez", "/readyz", "/startupz", "/config", "/metrics", "/hostname", "/no-such-path", "/dependency"} {
 		rec := h.do("GET", target)
 		if got := rec.Header().Get("X-Pod-Name"); got != "pod-a" {
@@ -125,7 +137,7 @@ func TestEveryResponseCarriesThePodName(t *testing.T) {
 
 func TestWorkRejectsBadParametersByName(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 	cases := map[string][]string{
 		"/work?cpu=10":            {"cpu", "250ms"},
 		"/work?latency=-5ms":      {"latency", "negative"},
@@ -171,7 +183,7 @@ func TestWorkErrorRate(t *testing.T) {
 		{"/work?error_rate=0", 200},
 		{"/work", 500}, // the process default below
 	}
-	h := newTestHandler(t, StateReady, workParams{ErrorRate: 1})
+	h := newTestHandler(t, workParams{ErrorRate: 1}, StateSyncing, StateReady)
 	for _, tc := range cases {
 		rec := h.do("GET", tc.target)
 		if rec.Code != tc.status {
@@ -189,7 +201,7 @@ func TestWorkErrorRate(t *testing.T) {
 
 func TestWorkPayloadIsTheExactBodySize(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{Payload: 2048})
+	h := newTestHandler(t, workParams{Payload: 2048}, StateSyncing, StateReady)
 	cases := map[string]int{
 		"/work":                           2048, // process default
 		"/work?payload=1000":              1000,
@@ -217,7 +229,7 @@ func TestWorkPayloadIsTheExactBodySize(t *testing.T) {
 
 func TestWorkLatencyIsObserved(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 	start := time.Now()
 	rec := h.do("GET", "/work?latency=150ms")
 	if elapsed := time.Since(start); elapsed < 150*time.Millisecond {
@@ -240,7 +252,7 @@ func processCPU(t *testing.T) time.Duration {
 
 func TestWorkBurnsCPU(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 	before := processCPU(t)
 	rec := h.do("GET", "/work?cpu=200ms")
 	used := processCPU(t) - before
@@ -259,7 +271,7 @@ func TestWorkBurnsCPU(t *testing.T) {
 
 func TestWorkAllocates(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	rec := h.do("GET", "/work?alloc=48Mi")
@@ -274,7 +286,7 @@ func TestWorkAllocates(t *testing.T) {
 
 func TestPanicScopes(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 
 	rec := h.do("GET", "/panic?scope=request")
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "panicked") {
@@ -302,7 +314,7 @@ func TestPanicScopes(t *testing.T) {
 
 func TestExitValidatesTheCode(t *testing.T) {
 	t.Parallel()
-	h := newTestHandler(t, StateReady, workParams{})
+	h := newTestHandler(t, workParams{}, StateSyncing, StateReady)
 	for _, target := range []string{"/exit?code=256", "/exit?code=-1", "/exit?code=two"} {
 		if rec := h.do("GET", target); rec.Code != 400 || !strings.Contains(rec.Body.String(), "code") {
 			t.Errorf("GET %s: status %d body %q, want 400 naming code", target, rec.Code, rec.Body.String())
@@ -321,7 +333,7 @@ func TestExitValidatesTheCode(t *testing.T) {
 
 func TestDependencyWithoutURL(t *testing.T) {
 	t.Parallel()
-	rec := newTestHandler(t, StateReady, workParams{}).do("GET", "/dependency")
+	rec := newTestHandler(t, workParams{}, StateSyncing, StateReady).do("GET", "/dependency")
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "SAMPLE_DEPENDENCY_URL") {
 		t.Fatalf("status %d body %q, want 503 naming SAMPLE_DEPENDENCY_URL", rec.Code, rec.Body.String())
 	}
@@ -329,7 +341,7 @@ func TestDependencyWithoutURL(t *testing.T) {
 
 func TestConfigWithoutFile(t *testing.T) {
 	t.Parallel()
-	rec := newTestHandler(t, StateReady, workParams{}).do("GET", "/config")
+	rec := newTestHandler(t, workParams{}, StateSyncing, StateReady).do("GET", "/config")
 	var got configStatus
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)

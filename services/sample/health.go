@@ -34,9 +34,10 @@ type readinessCheck struct {
 	failed string // empty when the check passes
 }
 
-func readinessChecks(s State) []readinessCheck {
+func readinessChecks(life *lifecycle) []readinessCheck {
+	s := life.State()
 	synced := readinessCheck{name: "synced"}
-	if s < StateReady {
+	if !life.reached(StateReady) {
 		synced.failed = s.String()
 	}
 	shutdown := readinessCheck{name: "shutdown"}
@@ -61,7 +62,7 @@ func handleReadyz(life *lifecycle) http.Handler {
 			return
 		}
 		var b strings.Builder
-		for _, c := range readinessChecks(s) {
+		for _, c := range readinessChecks(life) {
 			if c.failed == "" {
 				fmt.Fprintf(&b, "[+]%s ok\n", c.name)
 			} else {
@@ -78,11 +79,12 @@ func handleReadyz(life *lifecycle) http.Handler {
 }
 
 // handleStartupz answers whether startup finished: 200 once the process
-// listened and synced (state ready, or stopping after that), 503 before.
+// listened and synced (it reached ready, even if it is stopping now), 503
+// before.
 func handleStartupz(life *lifecycle) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s := life.State(); s < StateReady {
-			writeProbe(w, http.StatusServiceUnavailable, "not started: "+s.String())
+		if !life.reached(StateReady) {
+			writeProbe(w, http.StatusServiceUnavailable, "not started: "+life.State().String())
 			return
 		}
 		writeProbe(w, http.StatusOK, "ok")

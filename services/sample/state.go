@@ -91,6 +91,10 @@ func (l *lifecycle) advance(to State) bool {
 	return true
 }
 
+// reached reports whether the process has ever been in state s. A process
+// stopped while syncing has reached stopping but never ready.
+func (l *lifecycle) reached(s State) bool { return l.enteredAt[s].Load() != 0 }
+
 // since returns how long ago the process entered s, or 0 if it never did.
 func (l *lifecycle) since(s State) time.Duration {
 	at := l.enteredAt[s].Load()

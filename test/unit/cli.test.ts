@@ -17,6 +17,7 @@ async function probelab(args: string[], cwd = root) {
     stderr: { write: (s) => void (stderr += s) },
     cwd,
     env: {},
+    signal: new AbortController().signal,
   };
   const code = await run(args, io);
   return { code, stdout, stderr };

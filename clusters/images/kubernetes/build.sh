@@ -506,4 +506,5 @@ main() {
   log "all requested steps done in $((SECONDS - started))s; outputs under $out"
 }
 
-main "$@"
+# One line, so an edit to this file while it runs cannot feed bash new commands.
+main "$@"; exit

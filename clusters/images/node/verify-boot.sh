@@ -124,7 +124,7 @@ if in_node test -f /sys/fs/cgroup/cgroup.controllers; then
 else
   missing=$(in_node bash -c 'for h in $(findmnt -rn -t cgroup -o TARGET | grep -E "^/sys/fs/cgroup/[^/]+$"); do [[ -d $h/kubelet.slice && -d $h/kubelet ]] || echo "$h"; done')
   if [[ -z $missing ]] && in_node /kind/bin/prepare-kubelet-cgroups &&
-    [[ -z $(in_node find /sys/fs/cgroup/memory/kubelet.slice -maxdepth 1 -name 'kubelet*') ]]; then
+    [[ -z $(in_node find /sys/fs/cgroup/memory/kubelet.slice -mindepth 1 -maxdepth 1 -name 'kubelet*') ]]; then
     pass "kubelet and kubelet.slice cgroups exist in every v1 hierarchy; kubelet's ExecStartPre succeeds"
   else
     fail "kubelet cgroups missing in: $missing"

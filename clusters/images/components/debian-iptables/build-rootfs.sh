@@ -17,7 +17,14 @@ packages=iptables,iproute2,conntrack,ipset
 command -v debootstrap >/dev/null || { echo "build-rootfs.sh: debootstrap is missing; apt-get install -y debootstrap" >&2; exit 1; }
 
 rootfs=$(mktemp -d "${TMPDIR:-/tmp}/debian-iptables-rootfs.XXXXXX")
-trap 'rm -rf "$rootfs"' EXIT
+# debootstrap mounts /proc (and more) inside the target while it installs; never delete the
+# tree with anything still mounted in it.
+cleanup() {
+  findmnt -rn -o TARGET | grep -F "$rootfs/" | sort -r | xargs -r -n1 umount -l || true
+  rm -rf --one-file-system "$rootfs"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror"
 

@@ -21,6 +21,8 @@ jq -e '.process.capabilities and (.process.rlimits | not)' /etc/containerd/cri-b
 # is made from it.
 systemctl reenable containerd.service
 systemctl enable kubelet.service
+# Debian defaults to graphical.target; a node has no use for it.
+systemctl set-default multi-user.target
 
 # Units that act on the host rather than the container: a node must not
 # register binfmt handlers or tune the host's kernel, and has no hardware,

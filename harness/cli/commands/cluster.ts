@@ -1,0 +1,88 @@
+/**
+ * `probelab cluster up|down|status` and `probelab images build`: the cluster lifecycle from the CLI.
+ * Progress goes to stderr as step lines; the full output of builds and kind goes to a log file whose path
+ * is printed, so a failure can be read in full.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathsFor } from '../../adapters/paths.ts';
+import { clusterDown, clusterStatus, clusterUp, imageSteps, type Env, type ImageSource } from '../../runtime/cluster.ts';
+import { runSteps } from '../../runtime/steps.ts';
+import { EXIT, type IO } from '../io.ts';
+
+export const DEFAULT_CLUSTER = 'probelab';
+
+async function withEnv<T>(io: IO, name: string, body: (env: Env) => Promise<T>): Promise<T> {
+  const paths = pathsFor(io.cwd, io.env);
+  await mkdir(paths.logs, { recursive: true });
+  const logPath = join(paths.logs, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const stream = createWriteStream(logPath);
+  io.stderr.write(`log: ${logPath}\n`);
+  try {
+    return await body({ paths, out: io.stderr, signal: io.signal, log: { write: (text) => void stream.write(text) } });
+  } finally {
+    await new Promise((r) => stream.end(r));
+  }
+}
+
+export interface UpFlags {
+  name: string;
+  config: string;
+  images: ImageSource;
+  fresh: boolean;
+  keepOnFailure: boolean;
+}
+
+export async function clusterUpCommand(flags: UpFlags, io: IO): Promise<number> {
+  return withEnv(io, 'cluster-up', async (env) => {
+    const started = performance.now();
+    const handle = await clusterUp(env, {
+      name: flags.name,
+      config: resolve(io.cwd, flags.config),
+      images: flags.images,
+      reuse: !flags.fresh,
+      keepOnFailure: flags.keepOnFailure,
+    });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    io.stdout.write(`cluster ${handle.name} is up (${handle.created ? 'created' : 'reused'} in ${seconds}s)\n`);
+    io.stdout.write(`kubeconfig: ${handle.kubeconfig}\n`);
+    io.stdout.write(`sample image: ${handle.sampleImage}\n`);
+    io.stdout.write(`remove it with: npm run probelab -- cluster down --name ${handle.name}\n`);
+    return EXIT.ok;
+  });
+}
+
+export async function clusterDownCommand(name: string, io: IO): Promise<number> {
+  return withEnv(io, 'cluster-down', async (env) => {
+    io.stdout.write(`${await clusterDown(env, name)}\n`);
+    return EXIT.ok;
+  });
+}
+
+export async function clusterStatusCommand(name: string, output: 'text' | 'json', io: IO): Promise<number> {
+  const paths = pathsFor(io.cwd, io.env);
+  const status = await clusterStatus({ paths, out: io.stderr, signal: io.signal, log: { write: () => {} } }, name);
+  if (output === 'json') {
+    io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  } else if (status.nodes.length === 0) {
+    io.stdout.write(`no cluster named ${name}\n`);
+  } else {
+    io.stdout.write(`cluster ${name}: ${status.nodes.map((n) => `${n.container} (${n.state})`).join(', ')}\n`);
+    if (status.api) {
+      for (const node of status.api.nodes) io.stdout.write(`  node ${node.name}: ${node.ready ? 'Ready' : 'NotReady'} ${node.version}\n`);
+      io.stdout.write(`  resource metrics: ${status.api.metrics ? 'served' : 'not served'}\n`);
+    }
+    if (status.error) io.stdout.write(`  API not reachable: ${status.error}\n`);
+  }
+  return status.nodes.length > 0 ? EXIT.ok : EXIT.failed;
+}
+
+export async function imagesBuildCommand(images: ImageSource, io: IO): Promise<number> {
+  return withEnv(io, 'images-build', async (env) => {
+    const built = {};
+    await runSteps(imageSteps(env, images, built), env.out, env.signal);
+    io.stdout.write(`${JSON.stringify(built, null, 2)}\n`);
+    return EXIT.ok;
+  });
+}
