@@ -90,7 +90,10 @@ func handleWork(podName string, life *lifecycle, config *configStore, defaults w
 		}
 		cpuUsed, err := burnCPU(r.Context(), p.CPU)
 		if err != nil {
-			return // the client went away or the server is closing
+			if r.Context().Err() == nil { // not the client going away
+				http.Error(w, "burn CPU: "+err.Error(), http.StatusInternalServerError)
+			}
+			return
 		}
 		allocated := allocateTouched(p.Alloc)
 		if err := sleepContext(r.Context(), p.Latency); err != nil {

@@ -147,7 +147,9 @@ import_seconds=$((SECONDS - import_started))
 
 stored=$(docker exec "$builder" ctr --namespace=k8s.io images ls -q)
 required=("${expected[@]}" "$pause_image")
-mapfile -t -O "${#required[@]}" required < <(docker exec "$builder" kubeadm config images list --kubernetes-version "$kubernetes_version" 2>/dev/null)
+kubeadm_images=$(docker exec "$builder" kubeadm config images list --kubernetes-version "$kubernetes_version" 2>&1) ||
+  probelab_die "kubeadm config images list --kubernetes-version $kubernetes_version failed in the node: $kubeadm_images"
+mapfile -t -O "${#required[@]}" required <<<"$kubeadm_images"
 missing=()
 for name in "${required[@]}"; do
   grep -qxF "$(normalize_image_name "$name")" <<<"$stored" || missing+=("$name")
