@@ -105,7 +105,7 @@ content_key() {
     local arg
     for arg in "$@"; do
       if [[ $arg == key:* ]]; then
-        printf 'version %s=%s\n' "${arg#key:}" "${version[${arg#key:}]}"
+        printf 'version %s=%s\n' "${arg#key:}" "${version[${arg#key:}]:-}"
       else
         [[ -e $arg ]] || die "content_key $name: input $arg does not exist"
         (cd "$arg" 2>/dev/null && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) ||

@@ -103,7 +103,11 @@ normalize_image_name() {
 
 builder=probelab-node-build-$$
 containerd_pid_file=/run/probelab-import-containerd.pid
-cleanup() { docker rm -f "$builder" >/dev/null 2>&1 || true; }
+stderr_file=$(mktemp)
+cleanup() {
+  docker rm -f "$builder" >/dev/null 2>&1 || true
+  rm -f "$stderr_file"
+}
 trap cleanup EXIT
 
 started=$SECONDS
@@ -147,8 +151,8 @@ import_seconds=$((SECONDS - import_started))
 
 stored=$(docker exec "$builder" ctr --namespace=k8s.io images ls -q)
 required=("${expected[@]}" "$pause_image")
-kubeadm_images=$(docker exec "$builder" kubeadm config images list --kubernetes-version "$kubernetes_version" 2>&1) ||
-  probelab_die "kubeadm config images list --kubernetes-version $kubernetes_version failed in the node: $kubeadm_images"
+kubeadm_images=$(docker exec "$builder" kubeadm config images list --kubernetes-version "$kubernetes_version" 2>"$stderr_file") ||
+  probelab_die "kubeadm config images list --kubernetes-version $kubernetes_version failed in the node: $(<"$stderr_file")"
 mapfile -t -O "${#required[@]}" required <<<"$kubeadm_images"
 missing=()
 for name in "${required[@]}"; do
