@@ -78,23 +78,38 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
       exitCode = schemaCommand(io);
     });
 
-  const cluster = program.command('cluster').description('Create, inspect and remove the kind cluster runs use.');
+  const cluster = program
+    .command('cluster')
+    .description('Create, inspect and remove the kind cluster runs use.');
   const imagesOption = () =>
-    new Option('--images <source>', 'local: build every image here (no registry needed); upstream: kind and add-on images from their registries')
+    new Option(
+      '--images <source>',
+      'local: build every image here (no registry needed); upstream: kind and add-on images from their registries',
+    )
       .choices(['local', 'upstream'])
       .default(io.env.PROBELAB_IMAGES ?? 'local');
   cluster
     .command('up')
-    .description('Create (or reuse) the kind cluster from kind-config.yaml, install metrics-server, wait until nodes are Ready and metrics are served.')
+    .description(
+      'Create (or reuse) the kind cluster from kind-config.yaml, install metrics-server, wait until nodes are Ready and metrics are served.',
+    )
     .option('--name <name>', 'cluster name', 'probelab')
     .option('--config <file>', 'kind config', 'kind-config.yaml')
     .addOption(imagesOption())
     .option('--fresh', 'delete an existing cluster of that name first', false)
     .option('--keep-on-failure', 'leave a cluster whose creation failed, for debugging', false)
-    .action(async (opts: { name: string; config: string; images: 'local' | 'upstream'; fresh: boolean; keepOnFailure: boolean }) => {
-      const { clusterUpCommand } = await import('./commands/cluster.ts');
-      exitCode = await clusterUpCommand(opts, io);
-    });
+    .action(
+      async (opts: {
+        name: string;
+        config: string;
+        images: 'local' | 'upstream';
+        fresh: boolean;
+        keepOnFailure: boolean;
+      }) => {
+        const { clusterUpCommand } = await import('./commands/cluster.ts');
+        exitCode = await clusterUpCommand(opts, io);
+      },
+    );
   cluster
     .command('down')
     .description('Delete the kind cluster and anything labelled with its name.')
@@ -105,7 +120,9 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
   cluster
     .command('status')
-    .description('Show the cluster found by its kind label: node containers, node readiness, resource metrics.')
+    .description(
+      'Show the cluster found by its kind label: node containers, node readiness, resource metrics.',
+    )
     .option('--name <name>', 'cluster name', 'probelab')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts: { name: string; output: 'text' | 'json' }) => {
@@ -117,7 +134,9 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     .command('images')
     .description('Build images.')
     .command('build')
-    .description('Build (or find cached) every image a cluster needs: engine, kind, Kubernetes components, node image, sample service.')
+    .description(
+      'Build (or find cached) every image a cluster needs: engine, kind, Kubernetes components, node image, sample service.',
+    )
     .addOption(imagesOption())
     .action(async (opts: { images: 'local' | 'upstream' }) => {
       const { imagesBuildCommand } = await import('./commands/cluster.ts');

@@ -71,7 +71,10 @@ describe('kind cluster (real)', function () {
 
   before(async function () {
     if (!(await engineInfo()) && process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') throw new Error('CI=true but no container engine answers and this is not root, so none can be started');
+      if (process.env.CI === 'true')
+        throw new Error(
+          'CI=true but no container engine answers and this is not root, so none can be started',
+        );
       this.skip();
     }
     const paths = pathsFor(root, process.env);
@@ -79,7 +82,13 @@ describe('kind cluster (real)', function () {
     const log = createWriteStream(join(paths.logs, `cluster-test-${runId}.log`));
     cluster = await clusterUp(
       { paths, out: process.stderr, signal: ctx.signal, log: { write: (t) => void log.write(t) } },
-      { name: CLUSTER, config: join(root, 'kind-config.yaml'), images: (process.env.PROBELAB_IMAGES as 'local' | 'upstream') ?? 'local', reuse: true, keepOnFailure: false },
+      {
+        name: CLUSTER,
+        config: join(root, 'kind-config.yaml'),
+        images: (process.env.PROBELAB_IMAGES as 'local' | 'upstream') ?? 'local',
+        reuse: true,
+        keepOnFailure: false,
+      },
     );
     kube = cluster.kube;
 
@@ -97,65 +106,125 @@ describe('kind cluster (real)', function () {
   const podsOf = async (workload: string): Promise<V1Pod[]> =>
     (await kube.core.listNamespacedPod({ namespace, labelSelector: `${LABELS.workload}=${workload}` })).items;
   const readyPods = async (workload: string) =>
-    (await podsOf(workload)).filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    (await podsOf(workload)).filter(
+      (p) =>
+        !p.metadata?.deletionTimestamp &&
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
 
   it('has every node of kind-config.yaml Ready', async () => {
     const nodes = await kube.listNodes();
     assert.equal(nodes.length, 2, nodes.map((n) => n.name).join(', '));
-    assert.deepEqual(nodes.filter((n) => !n.ready), []);
+    assert.deepEqual(
+      nodes.filter((n) => !n.ready),
+      [],
+    );
   });
 
   it('routes a request from the host through a NodePort, and from pod to pod by Service name (CoreDNS)', async () => {
-    await waitFor(ctx, 180_000, async () => ((await readyPods('scaled')).length && (await readyPods('backend')).length ? true : undefined), async () => 'scaled/backend not ready');
-    const response = await waitFor(ctx, 60_000, async () => {
-      const r = await fetch(`http://127.0.0.1:${NODE_PORT}/dependency`).catch(() => undefined);
-      return r?.status === 200 ? r : undefined;
-    }, async () => `GET /dependency never answered 200`);
+    await waitFor(
+      ctx,
+      180_000,
+      async () =>
+        (await readyPods('scaled')).length && (await readyPods('backend')).length ? true : undefined,
+      async () => 'scaled/backend not ready',
+    );
+    const response = await waitFor(
+      ctx,
+      60_000,
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${NODE_PORT}/dependency`).catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+      },
+      async () => `GET /dependency never answered 200`,
+    );
     const body = (await response.json()) as Record<string, unknown>;
     const backend = (await readyPods('backend'))[0]?.metadata?.name;
     assert.ok(backend);
-    assert.match(JSON.stringify(body), new RegExp(backend), 'the answer comes from the backend pod, reached as http://backend');
+    assert.match(
+      JSON.stringify(body),
+      new RegExp(backend),
+      'the answer comes from the backend pod, reached as http://backend',
+    );
     assert.match(response.headers.get('x-pod-name') ?? '', /^scaled-/);
   });
 
   it('restarts a container whose liveness probe fails, with the probe events', async () => {
-    const restarted = await waitFor(ctx, 180_000, async () => {
-      const pod = (await podsOf('doomed'))[0];
-      const restarts = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
-      return restarts >= 1 ? pod : undefined;
-    }, async () => 'the doomed pod never restarted');
+    const restarted = await waitFor(
+      ctx,
+      180_000,
+      async () => {
+        const pod = (await podsOf('doomed'))[0];
+        const restarts = pod?.status?.containerStatuses?.[0]?.restartCount ?? 0;
+        return restarts >= 1 ? pod : undefined;
+      },
+      async () => 'the doomed pod never restarted',
+    );
     const name = restarted.metadata?.name as string;
-    const events: CoreV1Event[] = (await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items;
-    assert.ok(events.some((e) => e.reason === 'Unhealthy' && /Liveness probe failed/.test(e.message ?? '')), 'an Unhealthy event names the liveness probe');
-    assert.ok(events.some((e) => e.reason === 'Killing' && /failed liveness probe/.test(e.message ?? '')), 'a Killing event says why');
+    const events: CoreV1Event[] = (
+      await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })
+    ).items;
+    assert.ok(
+      events.some((e) => e.reason === 'Unhealthy' && /Liveness probe failed/.test(e.message ?? '')),
+      'an Unhealthy event names the liveness probe',
+    );
+    assert.ok(
+      events.some((e) => e.reason === 'Killing' && /failed liveness probe/.test(e.message ?? '')),
+      'a Killing event says why',
+    );
     assert.equal(restarted.status?.containerStatuses?.[0]?.lastState?.terminated !== undefined, true);
   });
 
   it('serves resource metrics for the sample pods (metrics-server)', async () => {
-    const usage = await waitFor(ctx, 180_000, async () => {
-      const pods = await kube.podUsage(namespace);
-      return pods.some((p) => p.name.startsWith('backend-')) ? pods : undefined;
-    }, async () => 'no pod metrics for the test namespace');
+    const usage = await waitFor(
+      ctx,
+      180_000,
+      async () => {
+        const pods = await kube.podUsage(namespace);
+        return pods.some((p) => p.name.startsWith('backend-')) ? pods : undefined;
+      },
+      async () => 'no pod metrics for the test namespace',
+    );
     const backend = usage.find((p) => p.name.startsWith('backend-'));
     assert.ok(backend && backend.memoryBytes > 0, 'memory usage is reported');
   });
 
   it('scales the sample service from 1 to at least 3 replicas under CPU load from the host, and back to 1 after', async () => {
-    await waitFor(ctx, 180_000, async () => ((await readyPods('scaled')).length === 1 ? true : undefined), async () => 'scaled not ready');
+    await waitFor(
+      ctx,
+      180_000,
+      async () => ((await readyPods('scaled')).length === 1 ? true : undefined),
+      async () => 'scaled not ready',
+    );
     const stop = new AbortController();
     const load = driveLoad(`http://127.0.0.1:${NODE_PORT}/work`, 6, stop.signal);
     try {
-      const replicas = await waitFor(ctx, 300_000, async () => {
-        const ready = (await readyPods('scaled')).length;
-        return ready >= 3 ? ready : undefined;
-      }, async () => `only ${(await readyPods('scaled')).length} ready replicas; HPA status: ${JSON.stringify((await hpaStatus()) ?? {})}`);
+      const replicas = await waitFor(
+        ctx,
+        300_000,
+        async () => {
+          const ready = (await readyPods('scaled')).length;
+          return ready >= 3 ? ready : undefined;
+        },
+        async () =>
+          `only ${(await readyPods('scaled')).length} ready replicas; HPA status: ${JSON.stringify((await hpaStatus()) ?? {})}`,
+      );
       assert.ok(replicas >= 3);
     } finally {
       stop.abort();
       const sent = await load;
       assert.ok(sent.ok > 0, 'the load reached the service');
     }
-    await waitFor(ctx, 300_000, async () => ((await podsOf('scaled')).filter((p) => !p.metadata?.deletionTimestamp).length === 1 ? true : undefined), async () => `still ${(await podsOf('scaled')).length} pods; HPA status: ${JSON.stringify((await hpaStatus()) ?? {})}`);
+    await waitFor(
+      ctx,
+      300_000,
+      async () =>
+        (await podsOf('scaled')).filter((p) => !p.metadata?.deletionTimestamp).length === 1
+          ? true
+          : undefined,
+      async () =>
+        `still ${(await podsOf('scaled')).length} pods; HPA status: ${JSON.stringify((await hpaStatus()) ?? {})}`,
+    );
   });
 
   async function hpaStatus() {
@@ -166,7 +235,11 @@ describe('kind cluster (real)', function () {
 });
 
 /** driveLoad keeps `concurrency` requests in flight until stopped (a closed loop, enough to load CPU). */
-async function driveLoad(url: string, concurrency: number, signal: AbortSignal): Promise<{ ok: number; failed: number }> {
+async function driveLoad(
+  url: string,
+  concurrency: number,
+  signal: AbortSignal,
+): Promise<{ ok: number; failed: number }> {
   const counts = { ok: 0, failed: 0 };
   const worker = async () => {
     while (!signal.aborted) {

@@ -7,7 +7,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathsFor } from '../../adapters/paths.ts';
-import { clusterDown, clusterStatus, clusterUp, imageSteps, type Env, type ImageSource } from '../../runtime/cluster.ts';
+import {
+  clusterDown,
+  clusterStatus,
+  clusterUp,
+  imageSteps,
+  type Env,
+  type ImageSource,
+} from '../../runtime/cluster.ts';
 import { runSteps } from '../../runtime/steps.ts';
 import { EXIT, type IO } from '../io.ts';
 
@@ -20,7 +27,12 @@ async function withEnv<T>(io: IO, name: string, body: (env: Env) => Promise<T>):
   const stream = createWriteStream(logPath);
   io.stderr.write(`log: ${logPath}\n`);
   try {
-    return await body({ paths, out: io.stderr, signal: io.signal, log: { write: (text) => void stream.write(text) } });
+    return await body({
+      paths,
+      out: io.stderr,
+      signal: io.signal,
+      log: { write: (text) => void stream.write(text) },
+    });
   } finally {
     await new Promise((r) => stream.end(r));
   }
@@ -45,7 +57,9 @@ export async function clusterUpCommand(flags: UpFlags, io: IO): Promise<number> 
       keepOnFailure: flags.keepOnFailure,
     });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    io.stdout.write(`cluster ${handle.name} is up (${handle.created ? 'created' : 'reused'} in ${seconds}s)\n`);
+    io.stdout.write(
+      `cluster ${handle.name} is up (${handle.created ? 'created' : 'reused'} in ${seconds}s)\n`,
+    );
     io.stdout.write(`kubeconfig: ${handle.kubeconfig}\n`);
     io.stdout.write(`sample image: ${handle.sampleImage}\n`);
     io.stdout.write(`remove it with: npm run probelab -- cluster down --name ${handle.name}\n`);
@@ -62,15 +76,21 @@ export async function clusterDownCommand(name: string, io: IO): Promise<number> 
 
 export async function clusterStatusCommand(name: string, output: 'text' | 'json', io: IO): Promise<number> {
   const paths = pathsFor(io.cwd, io.env);
-  const status = await clusterStatus({ paths, out: io.stderr, signal: io.signal, log: { write: () => {} } }, name);
+  const status = await clusterStatus(
+    { paths, out: io.stderr, signal: io.signal, log: { write: () => {} } },
+    name,
+  );
   if (output === 'json') {
     io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
   } else if (status.nodes.length === 0) {
     io.stdout.write(`no cluster named ${name}\n`);
   } else {
-    io.stdout.write(`cluster ${name}: ${status.nodes.map((n) => `${n.container} (${n.state})`).join(', ')}\n`);
+    io.stdout.write(
+      `cluster ${name}: ${status.nodes.map((n) => `${n.container} (${n.state})`).join(', ')}\n`,
+    );
     if (status.api) {
-      for (const node of status.api.nodes) io.stdout.write(`  node ${node.name}: ${node.ready ? 'Ready' : 'NotReady'} ${node.version}\n`);
+      for (const node of status.api.nodes)
+        io.stdout.write(`  node ${node.name}: ${node.ready ? 'Ready' : 'NotReady'} ${node.version}\n`);
       io.stdout.write(`  resource metrics: ${status.api.metrics ? 'served' : 'not served'}\n`);
     }
     if (status.error) io.stdout.write(`  API not reachable: ${status.error}\n`);
