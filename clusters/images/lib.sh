@@ -31,7 +31,7 @@ probelab_version() {
 # probelab_content_hash [-k KEY]... PATH... — print a sha256 over
 #   * versions.env: the whole file, or with -k only the KEY=value lines named
 #     (so e.g. a Kubernetes bump does not rebuild a Debian base), and
-#   * every regular file under each PATH (files or directories): its name
+#   * every regular file under each PATH (files or directories, symlinks followed): its name
 #     (relative to clusters/ when inside it, else relative to the PATH's parent
 #     directory), its executable bit and its content.
 # Paths are sorted, so the result does not depend on the checkout location or
@@ -66,7 +66,7 @@ probelab_content_hash() {
       path=$(cd "$(dirname "$path")" && pwd)/$(basename "$path")
       base=$(dirname "$path")
       [[ $path == "$PROBELAB_CLUSTERS_DIR"/* ]] && base=$PROBELAB_CLUSTERS_DIR
-      find "$path" -type f -print0 | while IFS= read -r -d '' file; do
+      find -L "$path" -type f -print0 | while IFS= read -r -d '' file; do
         name=${file#"$base"/}
         mode=-
         [[ -x $file ]] && mode=x

@@ -4,8 +4,10 @@
 # kubeadm and kind reference it.
 #
 # Usage: build.sh [--binaries-only] [STEP...]
-#   STEPs (default: all, in this order): kube-binaries etcd coredns metrics-server pause podnet
-#   debian-iptables images. --binaries-only skips the two steps that need a Docker engine.
+#   STEPs (default: all, in this order): manifests pause podnet kube-binaries etcd coredns
+#   metrics-server debian-iptables images. The Debian rootfs (debootstrap) runs in the
+#   background beside the Go builds. --binaries-only leaves out `images`, the one step that
+#   needs a Docker engine.
 #
 # Output (OUT=${PROBELAB_CACHE_DIR:-$HOME/.cache/probelab}/build/kubernetes):
 #   OUT/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kube-proxy,kubelet,kubeadm,
@@ -131,7 +133,10 @@ timed() {
   local step=$1; shift
   local started=$SECONDS rc=0
   log "$step: building (log: $out/logs/$step.log)"
-  "$@" >"$out/logs/$step.log" 2>&1 || rc=$?
+  # Run asynchronously and wait: called as `cmd || rc=$?`, bash would ignore set -e inside the
+  # step's functions and carry on after a failed command.
+  "$@" >"$out/logs/$step.log" 2>&1 &
+  wait $! || rc=$?
   local took=$((SECONDS - started))
   printf '%s\t%s\t%ss\t%s\n' "$(date -u +%FT%TZ)" "$step" "$took" "$([[ $rc == 0 ]] && echo ok || echo "failed($rc)")" >>"$out/timings.tsv"
   if [[ $rc != 0 ]]; then
@@ -157,10 +162,11 @@ module_time() {
 
 # module_gomod MODULE VERSION prints the path of that release's go.mod in the module cache.
 module_gomod() {
-  go mod download -json "$1@$2" >/dev/null 2>&1 || true
-  local gomod
-  gomod=$(go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-  [[ -n $gomod && -f $gomod ]] || die "cannot download $1@$2 from the Go module proxy: $(go mod download -json "$1@$2" | grep '"Error"' || true)"
+  local json gomod
+  json=$(go mod download -json "$1@$2" || true)
+  gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  [[ -n $gomod && -f $gomod ]] ||
+    die "cannot download $1@$2 from the Go module proxy (check the version in versions.env): $(grep '"Error"' <<<"$json" || echo "no go.mod in the answer")"
   printf '%s\n' "$gomod"
 }
 
@@ -397,15 +403,14 @@ build_image() {
   spec=$(image_spec "$name")
   IFS='|' read -r dockerfile_dir binary tags build_arg <<<"$spec"
   local binary_key_step=$binary
-  [[ $binary == kube-* ]] && binary_key_step=kube-binaries
+  [[ $binary == kube-* ]] && binary_key_step="kube-binaries"
   # The binary enters through its step's stamp (the content key it was built from).
   key=$(content_key "image-$name" "$components_dir/$dockerfile_dir" "$out/stamps/$binary_key_step.key")
   key=$(printf '%s %s\n' "$key" "$spec" | sha256sum | cut -d' ' -f1)
   tar=$out/images/$name.tar
   if up_to_date "image-$name" "$key" "$tar"; then log "image $name: up to date"; return; fi
-  local context tag_args=() first_tag
+  local context tag_args=() tag_list
   IFS=',' read -r -a tag_list <<<"$tags"
-  first_tag=${tag_list[0]}
   for tag in "${tag_list[@]}"; do tag_args+=(-t "$tag"); done
   context=$(mktemp -d "${TMPDIR:-/tmp}/probelab-image-$name.XXXXXX")
   cp "$components_dir/$dockerfile_dir/Dockerfile" "$context/Dockerfile"
@@ -415,6 +420,7 @@ build_image() {
   save_image() {
     docker build --pull=false "${build_args[@]}" "${tag_args[@]}" "$context"
     docker save -o "$tar.partial" "${tag_list[@]}"
+    chmod 0644 "$tar.partial"
     mv "$tar.partial" "$tar"
   }
   timed "image-$name" save_image
@@ -471,7 +477,7 @@ main() {
   while (($#)); do
     case $1 in
       --binaries-only) binaries_only=1 ;;
-      -h | --help) sed -n '2,30p' "$script_path" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      -h | --help) sed -n '2,/^set -euo pipefail/p' "$script_path" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
       kube-binaries | etcd | coredns | metrics-server | pause | podnet | debian-iptables | images | manifests) steps+=("$1") ;;
       *) die "unknown argument '$1'; steps are kube-binaries etcd coredns metrics-server pause podnet debian-iptables images manifests (see --help)" ;;
     esac

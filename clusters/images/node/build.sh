@@ -11,7 +11,7 @@
 # Stages, each cached as a Docker image labelled dev.probelab.content-hash=<hash>
 # and skipped when an image with its tag and hash exists (../lib.sh):
 #   1. probelab/node-base:<hash12>  base/build-base.sh — Debian rootfs, units, entrypoint.
-#      hash: versions.env DEBIAN_SUITE + PAUSE_VERSION, base/, ../lib.sh
+#      hash: versions.env DEBIAN_SUITE + PAUSE_VERSION, base/
 #   2. probelab/node:<KUBERNETES_VERSION>  this script — base + Kubernetes binaries + images.
 #      hash: stage-1 hash, all of versions.env, this script, every input file
 #
@@ -22,7 +22,8 @@
 #       --kubernetes-version KUBERNETES_VERSION` names and registry.k8s.io/pause:PAUSE_VERSION
 #       must be among their tags (checked)
 #   DIR/manifests/default-cni.yaml   optional; becomes /kind/manifests/default-cni.yaml
-#       (without it, clusters need networking.disableDefaultCNI: true)
+#       (without it, clusters need networking.disableDefaultCNI: true); every `image:`
+#       it names must be among the archives' tags (checked)
 #   DIR/bin/crictl      optional; installed as /usr/bin/crictl
 set -euo pipefail
 
@@ -49,7 +50,7 @@ done
 "$PROBELAB_CLUSTERS_DIR/engine/ensure-engine.sh"
 
 # ---- stage 1: Debian base -------------------------------------------------------
-base_hash=$(probelab_content_hash -k DEBIAN_SUITE -k PAUSE_VERSION "$node_dir/base" "$PROBELAB_CLUSTERS_DIR/images/lib.sh")
+base_hash=$(probelab_content_hash -k DEBIAN_SUITE -k PAUSE_VERSION "$node_dir/base")
 base_image=probelab/node-base:${base_hash:0:12}
 if probelab_image_is_current "$base_image" "$base_hash"; then
   probelab_log "base stage up to date: $base_image"
@@ -154,12 +155,16 @@ required=("${expected[@]}" "$pause_image")
 kubeadm_images=$(docker exec "$builder" kubeadm config images list --kubernetes-version "$kubernetes_version" 2>"$stderr_file") ||
   probelab_die "kubeadm config images list --kubernetes-version $kubernetes_version failed in the node: $(<"$stderr_file")"
 mapfile -t -O "${#required[@]}" required <<<"$kubeadm_images"
+# The default CNI's own images must be preloaded too: nothing can pull them.
+if [[ -f $cni_manifest ]]; then
+  mapfile -t -O "${#required[@]}" required < <(sed -n 's/^[[:space:]]*-\{0,1\}[[:space:]]*image:[[:space:]]*["'\'']\{0,1\}\([^"'\'' ]*\).*/\1/p' "$cni_manifest")
+fi
 missing=()
 for name in "${required[@]}"; do
   grep -qxF "$(normalize_image_name "$name")" <<<"$stored" || missing+=("$name")
 done
 ((${#missing[@]} == 0)) ||
-  probelab_die "images required but not in $images_dir/*.tar: ${missing[*]} (kubeadm's list, $pause_image and the archives' own tags must all be present)"
+  probelab_die "images required but not in $images_dir/*.tar: ${missing[*]} (kubeadm's list, $pause_image, the images of default-cni.yaml and the archives' own tags must all be present)"
 
 docker exec "$builder" bash -c "kill \$(cat $containerd_pid_file); while kill -0 \$(cat $containerd_pid_file) 2>/dev/null; do sleep 0.2; done"
 

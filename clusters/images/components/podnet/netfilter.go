@@ -69,10 +69,13 @@ func runIPTables(ctx context.Context, stdin *strings.Reader, name string, args .
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	// iptables prints warnings (e.g. "iptables-legacy tables present") on stdout; keep both
+	// streams out of the pod log unless the command fails.
+	var output bytes.Buffer
+	cmd.Stdout = &output
+	cmd.Stderr = &output
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(output.String()))
 	}
 	return nil
 }
