@@ -79,7 +79,13 @@ function scenarioFor(variant: string): Record<string, unknown> {
       maxVUs: plan.vus.max,
       stages: plan.k6Stages,
     };
-  return { ...common, executor: 'ramping-vus', startVUs: 0, gracefulRampDown: timeout, stages: plan.k6Stages };
+  return {
+    ...common,
+    executor: 'ramping-vus',
+    startVUs: 0,
+    gracefulRampDown: timeout,
+    stages: plan.k6Stages,
+  };
 }
 
 const scenarios: Record<string, Record<string, unknown>> = {};

@@ -367,7 +367,11 @@ export class K6SeriesParser {
   private summarizeVariant(v: VariantState, options: SummarizeOptions): VariantSeries {
     const loadStartUs = v.scenarioStartUs ?? v.firstUs;
     const loadStartSource =
-      v.scenarioStartUs !== undefined ? 'k6 scenario start' : v.firstUs !== undefined ? 'first sample' : 'none';
+      v.scenarioStartUs !== undefined
+        ? 'k6 scenario start'
+        : v.firstUs !== undefined
+          ? 'first sample'
+          : 'none';
     const planEndMs = this.stages.at(-1)?.endMs ?? 0;
     const observedEndMs =
       loadStartUs !== undefined && v.lastUs !== undefined ? (v.lastUs - loadStartUs) / 1000 : 0;
@@ -388,7 +392,9 @@ export class K6SeriesParser {
         }
       const reached = stage.startMs < endMs || acc.requests > 0;
       if (!reached) continue;
-      const stepEndMs = options.complete ? stage.endMs : Math.min(stage.endMs, Math.max(endMs, stage.startMs));
+      const stepEndMs = options.complete
+        ? stage.endMs
+        : Math.min(stage.endMs, Math.max(endMs, stage.startMs));
       steps.push({
         step: stage.index,
         rps: stage.rps,
@@ -466,7 +472,8 @@ function addPoint(acc: Accumulator, p: Point): void {
     case 'http_req_failed':
       if (p.value === 0) break;
       acc.failed += 1;
-      if (statusClass(p.tags.status) === NO_ANSWER) increment(acc.failedByKind, errorKind(p.tags.error_code), 1);
+      if (statusClass(p.tags.status) === NO_ANSWER)
+        increment(acc.failedByKind, errorKind(p.tags.error_code), 1);
       else increment(acc.failedByStatusClass, statusClass(p.tags.status), 1);
       break;
     case 'iterations':
