@@ -26,6 +26,8 @@ import { K6_ENV, k6Args, planLoad, type K6Plan } from '../harness/core/load/plan
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SUSTAINED_WITHIN = 0.02;
+/** preAllocatedVus per run (--pre-allocated-vus): VUs k6 starts with; more are made, slowly, up to 1000. */
+let preAllocatedVus = 200;
 
 interface Row {
   tool: string;
@@ -44,11 +46,15 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10s' },
       rates: { type: 'string', default: '250,500,1000,1500,2000,3000,4000,6000,8000,12000' },
       'wrk-connections': { type: 'string', default: '10,50' },
+      'pre-allocated-vus': { type: 'string', default: '200' },
     },
   });
   const durationMs = parseDuration(values.duration);
   if (!durationMs) throw new Error(`--duration ${values.duration}: use a duration like 10s`);
   const rates = values.rates.split(',').map(Number);
+  preAllocatedVus = Number(values['pre-allocated-vus']);
+  if (!Number.isInteger(preAllocatedVus) || preAllocatedVus < 1)
+    throw new Error(`--pre-allocated-vus ${values['pre-allocated-vus']}: use a positive whole number`);
   if (rates.some((r) => !Number.isInteger(r) || r <= 0))
     throw new Error(`--rates ${values.rates}: use positive whole numbers separated by commas`);
 
@@ -70,7 +76,9 @@ async function main(): Promise<void> {
     const baseUrl = await startSample(sample, stopService.signal);
     const { cpus, model } = await machine();
     console.log(`machine: ${cpus} CPUs (${model}); k6 ${k6}; sample service at ${baseUrl}`);
-    console.log(`each k6 step: ${values.duration} at a constant arrival rate on GET /work\n`);
+    console.log(
+      `each k6 step: ${values.duration} at a constant arrival rate on GET /work, ${preAllocatedVus} pre-allocated VUs\n`,
+    );
 
     const rows: Row[] = [];
     for (const mode of ['k6 + points', 'k6 summary only'] as const) {
@@ -120,7 +128,7 @@ function loadPlan(baseUrl: string, rps: number, duration: string): K6Plan {
   const load = scenarioSchema.shape.load.parse({
     workload: 'bench',
     stages: [{ rps, duration }],
-    vus: { preAllocated: 50, max: 1000 },
+    vus: { preAllocated: preAllocatedVus, max: 1000 },
     timeout: '5s',
   });
   return planLoad(load, [{ variant: 'bench', baseUrl }], {});

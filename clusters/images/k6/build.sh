@@ -45,7 +45,10 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$bin_dir"
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 probelab_log "go get $module_path@$k6_version (in a throwaway module)"
-(cd "$work" && go mod init probelab.local/k6-build >/dev/null 2>&1 && go get "$module_path@$k6_version" >&2)
+if ! (cd "$work" && go mod init probelab.local/k6-build && go get "$module_path@$k6_version") >"$work/go-get.log" 2>&1; then
+  cat "$work/go-get.log" >&2
+  probelab_die "go get $module_path@$k6_version failed (output above)"
+fi
 probelab_log "go build $module_path (static; takes about 2 minutes on 2 cores)"
 (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/k6" "$module_path")
 reported=$(reported_version "$work/k6")

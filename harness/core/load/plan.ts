@@ -30,7 +30,10 @@ export const K6_ENV: Readonly<Record<string, string>> = {
   K6_AUTO_EXTENSION_RESOLUTION: 'false',
 };
 
-/** Custom metrics the script adds; series.ts reads them. */
+/**
+ * Custom metrics the script adds; series.ts reads them. scenarios/k6/stepped-load.ts spells the same
+ * names (it runs in k6 and cannot import this file); the real test (load-k6.test.ts) keeps them in step.
+ */
 export const K6_METRICS = {
   /** A Counter, one sample per response, tagged with the pod that answered (X-Pod-Name; "none" without a response). */
   podRequests: 'probelab_pod_requests',
@@ -38,7 +41,7 @@ export const K6_METRICS = {
   scenarioStart: 'probelab_scenario_start_ms',
 } as const;
 
-/** NO_POD is the pod tag of a request that got no response. */
+/** NO_POD is the pod tag of a request that got no response (the script spells it too). */
 export const NO_POD = 'none';
 
 export interface LoadTarget {
@@ -77,6 +80,7 @@ export interface K6Plan {
   loadDurationMs: number;
   targets: LoadTarget[];
   requests: K6Request[];
+  /** vus apply to each target's scenario separately (k6 VUs are not shared between scenarios). */
   vus: { preAllocated: number; max: number };
   /** timeoutMs is the per-request timeout; it is also each scenario's graceful stop. */
   timeoutMs: number;

@@ -6,7 +6,8 @@
  * generator's clock sets: RFC3339 with nanosecond digits, kept here to microseconds (epoch µs fit a JS
  * number exactly). For http_* samples k6 sets it when the request ended (answer read, or the error), for
  * iterations when the iteration ended, for dropped_iterations when the executor gave the iteration up.
- * So a request counts in the second it completed. The load start of a variant is the start of its k6
+ * So in the 1 s windows a request counts in the second it completed, while in the steps it counts in
+ * the step its iteration started in (the `step` tag). The load start of a variant is the start of its k6
  * scenario (the probelab_scenario_start_ms sample, also the load-generator clock); without that sample
  * it falls back to the variant's first sample, and `loadStartSource` says so.
  *
