@@ -14,7 +14,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 packages=iptables,iproute2,conntrack,ipset
 
 [[ $(id -u) == 0 ]] || { echo "build-rootfs.sh: debootstrap needs root; run as root" >&2; exit 1; }
-command -v debootstrap >/dev/null || { echo "build-rootfs.sh: debootstrap is missing; apt-get install -y debootstrap" >&2; exit 1; }
+command -v debootstrap >/dev/null || {
+  echo "build-rootfs.sh: installing debootstrap" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap >&2 ||
+    { echo "build-rootfs.sh: debootstrap is missing and could not be installed; apt-get install -y debootstrap" >&2; exit 1; }
+}
 
 rootfs=$(mktemp -d "${TMPDIR:-/tmp}/debian-iptables-rootfs.XXXXXX")
 # debootstrap mounts /proc (and more) inside the target while it installs; never delete the
