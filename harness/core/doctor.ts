@@ -71,14 +71,12 @@ export function judgeHost(facts: HostFacts): DoctorLine[] {
     });
 
   lines.push(
-    facts.kind
-      ? { check: 'kind', status: 'ok', detail: facts.kind }
-      : {
-          check: 'kind',
-          status: facts.go ? 'warn' : 'fail',
-          detail: facts.go ? 'not installed; buildable with Go' : 'not installed and Go is missing',
-          fix: 'run `clusters/engine/install-kind.sh` (go install of the pinned kind)',
-        },
+    buildableTool(
+      'kind',
+      facts.kind,
+      facts.go,
+      'run `clusters/engine/install-kind.sh` (go install of the pinned kind)',
+    ),
   );
   lines.push(
     facts.go
@@ -91,14 +89,7 @@ export function judgeHost(facts: HostFacts): DoctorLine[] {
         },
   );
   lines.push(
-    facts.k6
-      ? { check: 'k6', status: 'ok', detail: facts.k6 }
-      : {
-          check: 'k6',
-          status: facts.go ? 'warn' : 'fail',
-          detail: facts.go ? 'not installed; buildable with Go' : 'not installed and Go is missing',
-          fix: 'run `probelab images build` (builds k6 from its Go module)',
-        },
+    buildableTool('k6', facts.k6, facts.go, 'run `probelab images build` (builds k6 from its Go module)'),
   );
 
   const missing = NEEDED_CONTROLLERS.filter((c) => !facts.cgroup.controllers.includes(c));
@@ -181,6 +172,22 @@ export function judgeHost(facts: HostFacts): DoctorLine[] {
         },
   );
   return lines;
+}
+
+/** buildableTool judges a tool probelab can build from its Go module when it is missing. */
+function buildableTool(
+  check: string,
+  version: string | undefined,
+  go: string | undefined,
+  fix: string,
+): DoctorLine {
+  if (version) return { check, status: 'ok', detail: version };
+  return {
+    check,
+    status: go ? 'warn' : 'fail',
+    detail: go ? 'not installed; buildable with Go' : 'not installed and Go is missing',
+    fix,
+  };
 }
 
 function uncheckedFix(reason: string, debianPackage: string): string {
