@@ -7,11 +7,13 @@
  * CI=true, where that is a failure.
  */
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { loadScenario } from '../../harness/config/load.ts';
-import { engineInfo } from '../../harness/adapters/docker.ts';
+import { containersByLabel, engineInfo } from '../../harness/adapters/docker.ts';
+import { KIND_CLUSTER_LABEL } from '../../harness/adapters/kind.ts';
 import type { Kube } from '../../harness/adapters/kube.ts';
 import { pathsFor } from '../../harness/adapters/paths.ts';
 import { LABELS, namespaceFor, renderManifests } from '../../harness/core/render.ts';
@@ -257,3 +259,39 @@ async function driveLoad(
   await Promise.all(Array.from({ length: concurrency }, worker));
   return counts;
 }
+
+describe('cluster up, interrupted', function () {
+  this.timeout(15 * 60_000);
+
+  it('removes the half-created cluster when aborted during creation, leaving nothing behind', async function () {
+    if (!(await engineInfo())) this.skip(); // the suite above has already failed or skipped for this reason
+    const paths = pathsFor(root, process.env);
+    const dir = mkdtempSync(join(tmpdir(), 'probelab-abort-'));
+    // One node and no port mappings, so it cannot collide with the cluster the suite above uses.
+    const config = join(dir, 'kind.yaml');
+    writeFileSync(
+      config,
+      'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n',
+    );
+    const name = `probelab-abort-${Date.now().toString(36).slice(-4)}`;
+    const controller = new AbortController();
+    const out = {
+      write: (text: string) => {
+        if (text.startsWith('• Create or reuse cluster'))
+          setTimeout(() => controller.abort(new Error('test interrupt')), 6_000);
+      },
+    };
+    await assert.rejects(
+      clusterUp(
+        { paths, out, signal: controller.signal, log: { write: () => {} } },
+        { name, config, images: 'local', reuse: false, keepOnFailure: false },
+      ),
+    );
+    assert.equal(controller.signal.aborted, true, 'the abort happened during the run');
+    assert.deepEqual(
+      await containersByLabel(KIND_CLUSTER_LABEL, name),
+      [],
+      'no node container of the interrupted cluster remains',
+    );
+  });
+});
