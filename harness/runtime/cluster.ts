@@ -133,12 +133,12 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
       run: async (ctx) => {
         kind = kindAt(built.kindBin as string);
         const existing = (await kind.listClusters(ctx.signal)).includes(options.name);
-        if (existing && options.reuse) {
-          await kind.writeKubeconfig(options.name, kubeconfig, ctx.signal);
-          return 'reused';
-        }
         if (existing) {
-          ctx.note(`deleting the existing cluster ${options.name} (reuse is off)`);
+          const unusable = options.reuse
+            ? await whyNotReusable(kind, options.name, kubeconfig, ctx)
+            : 'reuse is off';
+          if (!unusable) return 'reused';
+          ctx.note(`deleting the existing cluster ${options.name}: ${unusable}`);
           await kind.delete(options.name, kubeconfig, ctx.signal);
         }
         const k = kind;
@@ -272,6 +272,29 @@ async function ensureAggregatedRoute(env: Env, ctx: StepContext, kube: Kube, clu
     async () => ((await kube.listNodes()).length > 0 ? true : undefined),
     async () => 'kube-apiserver did not come back after the restart',
   );
+}
+
+/**
+ * whyNotReusable says why an existing cluster cannot be reused (its node containers stopped, for example
+ * after the engine restarted, or its API server not answering), or undefined when it can.
+ */
+async function whyNotReusable(
+  kind: Kind,
+  name: string,
+  kubeconfig: string,
+  ctx: StepContext,
+): Promise<string | undefined> {
+  const nodes = await containersByLabel(KIND_CLUSTER_LABEL, name);
+  const stopped = nodes.filter((n) => n.state !== 'running');
+  if (stopped.length > 0)
+    return `node container(s) ${stopped.map((n) => `${n.name} (${n.state})`).join(', ')} not running`;
+  await kind.writeKubeconfig(name, kubeconfig, ctx.signal);
+  try {
+    await connectKube(kubeconfig).listNodes();
+    return undefined;
+  } catch (error) {
+    return `its API server does not answer (${String(error).split('\n')[0]})`;
+  }
 }
 
 /** readAddon reads clusters/addons/<name>/*.yaml in file-name order. */
