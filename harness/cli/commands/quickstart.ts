@@ -1,6 +1,6 @@
 /**
  * `probelab quickstart`: the main job of the README. Today it checks and renders the quickstart scenario
- * and reviews its probes; cluster runs (`probelab run`) arrive with the cluster work.
+ * and reviews its probes; driving it on the cluster (`probelab run`) comes later.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -32,7 +32,8 @@ export async function quickstartCommand(io: IO): Promise<number> {
   io.stdout.write('• probe and autoscaling review:\n');
   await lintCommand([QUICKSTART_SCENARIO], { failOn: 'error', output: 'text' }, io);
   io.stdout.write(
-    '\nCluster runs (probelab run) are not available yet: they need the offline kind cluster (issue 3).\n',
+    '\nNext: `npm run probelab -- cluster up` brings up the kind cluster these manifests are for; driving the\n' +
+      'scenario on it (`probelab run`: load, timeline, measurements, verdict) is not available yet.\n',
   );
   return EXIT.ok;
 }
