@@ -1,6 +1,6 @@
 /**
  * Where probelab keeps what it builds and downloads: one cache directory (PROBELAB_CACHE_DIR, default
- * $XDG_CACHE_HOME/probelab or ~/.cache/probelab), shared with the shell builds in clusters/.
+ * ~/.cache/probelab), shared with the shell builds in clusters/ (clusters/images/lib.sh uses the same rule).
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
