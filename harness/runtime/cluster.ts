@@ -63,6 +63,7 @@ async function buildScript(env: Env, ctx: StepContext, script: string, args: str
 
 export interface BuiltImages {
   kindBin: string;
+  k6Bin: string;
   nodeImage?: string;
   sampleImage: string;
 }
@@ -109,6 +110,13 @@ export function imageSteps(env: Env, source: ImageSource, built: Partial<BuiltIm
       },
     );
   }
+  steps.push({
+    name: 'Build k6',
+    run: async (ctx) => {
+      built.k6Bin = await buildScript(env, ctx, 'images/k6/build.sh');
+      return built.k6Bin;
+    },
+  });
   steps.push({
     name: 'Build the sample service image',
     run: async (ctx) => {
