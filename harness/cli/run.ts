@@ -131,6 +131,22 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('clean')
+    .description(
+      'Remove what runs left in the cluster (namespaces labelled app.kubernetes.io/managed-by=probelab), found by label.',
+    )
+    .option('--name <name>', 'cluster name', 'probelab')
+    .option('--run <id>', 'only what this run created')
+    .option('--dry-run', 'list, do not delete', false)
+    .action(async (opts: { name: string; run?: string; dryRun: boolean }) => {
+      const { cleanCommand } = await import('./commands/cluster.ts');
+      exitCode = await cleanCommand(
+        { name: opts.name, dryRun: opts.dryRun, ...(opts.run ? { runId: opts.run } : {}) },
+        io,
+      );
+    });
+
+  program
     .command('images')
     .description('Build images.')
     .command('build')

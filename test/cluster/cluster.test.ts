@@ -19,6 +19,7 @@ import { pathsFor } from '../../harness/adapters/paths.ts';
 import { LABELS, namespaceFor, renderManifests } from '../../harness/core/render.ts';
 import { clusterUp, waitFor, type ClusterHandle } from '../../harness/runtime/cluster.ts';
 import type { StepContext } from '../../harness/runtime/steps.ts';
+import { cleanLeftovers } from '../../harness/runtime/clean.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CLUSTER = process.env.PROBELAB_TEST_CLUSTER ?? 'probelab';
@@ -227,6 +228,27 @@ describe('kind cluster (real)', function () {
       async () =>
         `still ${(await podsOf('scaled')).length} pods; HPA status: ${JSON.stringify((await hpaStatus()) ?? {})}`,
     );
+  });
+
+  it('cleans up by label: removes the run namespace, leaves a namespace without the label', async () => {
+    const bystander = `${runId}-bystander`;
+    await kube.core.createNamespace({
+      body: { metadata: { name: bystander, labels: { [LABELS.runId]: runId } } },
+    });
+    try {
+      const removed = await cleanLeftovers(kube, { runId, dryRun: false }, ctx);
+      assert.deepEqual(removed, [namespace]);
+      const remaining = (await kube.core.listNamespace()).items.map((n) => n.metadata?.name);
+      assert.ok(!remaining.includes(namespace), 'the run namespace is gone');
+      assert.ok(remaining.includes(bystander), 'a namespace without the managed-by label is untouched');
+      assert.deepEqual(
+        await cleanLeftovers(kube, { runId, dryRun: false }, ctx),
+        [],
+        'a second clean finds nothing',
+      );
+    } finally {
+      await kube.core.deleteNamespace({ name: bystander });
+    }
   });
 
   async function hpaStatus() {

@@ -16,6 +16,9 @@ import {
   type ImageSource,
 } from '../../runtime/cluster.ts';
 import { runSteps } from '../../runtime/steps.ts';
+import { cleanLeftovers } from '../../runtime/clean.ts';
+import { kindAt } from '../../adapters/kind.ts';
+import { connectKube } from '../../adapters/kube.ts';
 import { EXIT, type IO } from '../io.ts';
 
 export const DEFAULT_CLUSTER = 'probelab';
@@ -105,4 +108,30 @@ export async function imagesBuildCommand(images: ImageSource, io: IO): Promise<n
     io.stdout.write(`${JSON.stringify(built, null, 2)}\n`);
     return EXIT.ok;
   });
+}
+
+export interface CleanFlags {
+  name: string;
+  runId?: string;
+  dryRun: boolean;
+}
+
+/** `probelab clean`: remove what runs left in the kind cluster, found by probelab's labels. */
+export async function cleanCommand(flags: CleanFlags, io: IO): Promise<number> {
+  const paths = pathsFor(io.cwd, io.env);
+  const kubeconfig = paths.kubeconfig(flags.name);
+  await kindAt(join(paths.bin, 'kind')).writeKubeconfig(flags.name, kubeconfig, io.signal);
+  const removed = await cleanLeftovers(
+    connectKube(kubeconfig),
+    { dryRun: flags.dryRun, ...(flags.runId ? { runId: flags.runId } : {}) },
+    {
+      signal: io.signal,
+      note: (text) => io.stderr.write(`    ${text}\n`),
+    },
+  );
+  const verb = flags.dryRun ? 'would remove' : 'removed';
+  io.stdout.write(
+    removed.length ? `${verb} ${removed.length} namespace(s): ${removed.join(', ')}\n` : 'nothing to clean\n',
+  );
+  return EXIT.ok;
 }
