@@ -71,3 +71,14 @@ export async function containersByLabel(label: string, value: string): Promise<C
       ),
     }));
 }
+
+/** containerTimes returns when a container was created and when it last started (RFC 3339, from the engine). */
+export async function containerTimes(id: string): Promise<{ created: string; started: string }> {
+  const { stdout } = await runCommand(
+    'docker',
+    ['inspect', '--format', '{{.Created}} {{.State.StartedAt}}', id],
+    { timeoutMs: 20_000 },
+  );
+  const [created = '', started = ''] = stdout.trim().split(' ');
+  return { created, started };
+}

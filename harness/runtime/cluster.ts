@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseManifests } from '../config/manifests.ts';
 import type { Output } from '../core/ports.ts';
 import { UserError } from '../core/errors.ts';
-import { containersByLabel, engineInfo } from '../adapters/docker.ts';
+import { containersByLabel, containerTimes, engineInfo } from '../adapters/docker.ts';
 import { KIND_CLUSTER_LABEL, kindAt, type Kind } from '../adapters/kind.ts';
 import { connectKube, type Kube } from '../adapters/kube.ts';
 import type { Paths } from '../adapters/paths.ts';
@@ -47,6 +47,8 @@ export interface Env {
 }
 
 const READY_TIMEOUT_MS = 240_000;
+/** RESTART_TOLERANCE_MS: a node container started this long after its creation was restarted. */
+const RESTART_TOLERANCE_MS = 60_000;
 const METRICS_TIMEOUT_MS = 240_000;
 
 /** buildScript runs one of the clusters/ build scripts, streaming its output to the log, and returns its last stdout line. */
@@ -296,10 +298,17 @@ async function whyNotReusable(
   const stopped = nodes.filter((n) => n.state !== 'running');
   if (stopped.length > 0)
     return `node container(s) ${stopped.map((n) => `${n.name} (${n.state})`).join(', ')} not running`;
+  // A node container restarted after its creation (an engine restart, a reboot) may come back with
+  // another IP address, which a multi-node kind cluster does not survive reliably; start fresh instead.
+  for (const node of nodes) {
+    const { created, started } = await containerTimes(node.id);
+    if (Date.parse(started) - Date.parse(created) > RESTART_TOLERANCE_MS)
+      return `node container ${node.name} was restarted at ${started}`;
+  }
   await kind.writeKubeconfig(name, kubeconfig, ctx.signal);
   try {
-    await connectKube(kubeconfig).listNodes();
-    return undefined;
+    const notReady = (await connectKube(kubeconfig).listNodes()).filter((n) => !n.ready);
+    return notReady.length ? `node(s) ${notReady.map((n) => n.name).join(', ')} not Ready` : undefined;
   } catch (error) {
     return `its API server does not answer (${String(error).split('\n')[0]})`;
   }
