@@ -204,21 +204,7 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
     },
     {
       name: 'Wait for resource metrics',
-      run: async (ctx) => {
-        await ensureAggregatedRoute(env, ctx, kube as Kube, options.name);
-        const usage = await waitFor(
-          ctx,
-          METRICS_TIMEOUT_MS,
-          async () => {
-            const nodes = await (kube as Kube).listNodes();
-            const metrics = await (kube as Kube).nodeUsage().catch(() => []);
-            return metrics.length >= nodes.length && metrics.length > 0 ? metrics : undefined;
-          },
-          async () =>
-            'the metrics API (metrics.k8s.io) serves no node metrics; check the metrics-server pod in kube-system',
-        );
-        return usage.map((u) => `${u.name} ${Math.round(u.cpuMillicores)}m`).join(', ');
-      },
+      run: (ctx) => waitForResourceMetrics(env, ctx, kube as Kube, options.name),
     },
   ];
   try {
@@ -241,32 +227,68 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
   }
 }
 
-/**
- * ensureAggregatedRoute works around a defect of the locally built kube-apiserver v1.34.10: an APIService
- * added after the API server started is marked Available, yet the aggregator answers 404 (empty body) for
- * its group version, without contacting the backing service; one loaded at start-up is served. So once
- * metrics.k8s.io is Available and still answers 404 for 30 s, the API server of each control-plane node
- * is restarted (the kubelet restarts the static pod) and loads the APIService at start. Clusters that
- * serve the API already (upstream images) never restart. See clusters/addons/metrics-server/README.md.
- */
-async function ensureAggregatedRoute(env: Env, ctx: StepContext, kube: Kube, cluster: string): Promise<void> {
-  const probe = async () => {
-    try {
-      await kube.nodeUsage();
-      return 'served' as const;
-    } catch (error) {
-      return /404|not found/i.test(String((error as { code?: number }).code ?? error))
-        ? ('not-found' as const)
-        : ('other' as const);
-    }
-  };
-  const deadline = performance.now() + 30_000;
-  let state = await probe();
-  while (state !== 'served' && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2_000));
-    state = await probe();
+/** metricsState classifies one read of the node metrics API. */
+async function readNodeMetrics(kube: Kube) {
+  try {
+    const nodes = await kube.listNodes();
+    const usage = await kube.nodeUsage();
+    return usage.length >= nodes.length && usage.length > 0
+      ? { state: 'served' as const, usage }
+      : { state: 'partial' as const, detail: `metrics for ${usage.length} of ${nodes.length} nodes` };
+  } catch (error) {
+    const text = String((error as { code?: number }).code ?? '') + ' ' + String(error).split('\n')[0];
+    return {
+      state: /404|not found/i.test(text) ? ('not-found' as const) : ('error' as const),
+      detail: text.trim(),
+    };
   }
-  if (state !== 'not-found') return;
+}
+
+/**
+ * waitForResourceMetrics waits until metrics.k8s.io serves every node's usage.
+ *
+ * It also works around a defect of the locally built kube-apiserver v1.34.10: an APIService added after
+ * the API server started is marked Available, yet the aggregator may answer 404 for its group version
+ * without contacting the backing service; one loaded at start-up is served. Whenever the metrics API has
+ * answered 404 for NOT_FOUND_RESTART_MS in a row (at any point of the wait, since metrics-server may
+ * first answer 503 while it starts), the API server of each control-plane node is restarted (the kubelet
+ * restarts the static pod, which then loads the APIService at start), at most MAX_APISERVER_RESTARTS
+ * times. Clusters that serve the API already (upstream images) never restart. See
+ * clusters/addons/metrics-server/README.md.
+ */
+async function waitForResourceMetrics(env: Env, ctx: StepContext, kube: Kube, cluster: string) {
+  const NOT_FOUND_RESTART_MS = 30_000;
+  const MAX_APISERVER_RESTARTS = 2;
+  let restarts = 0;
+  let notFoundSince: number | undefined;
+  let last = 'no answer yet';
+  const usage = await waitFor(
+    ctx,
+    METRICS_TIMEOUT_MS,
+    async () => {
+      const read = await readNodeMetrics(kube);
+      if (read.state === 'served') return read.usage;
+      last = `${read.state}: ${read.detail}`;
+      notFoundSince = read.state === 'not-found' ? (notFoundSince ?? performance.now()) : undefined;
+      if (
+        notFoundSince !== undefined &&
+        performance.now() - notFoundSince >= NOT_FOUND_RESTART_MS &&
+        restarts < MAX_APISERVER_RESTARTS
+      ) {
+        restarts++;
+        notFoundSince = undefined;
+        await restartApiServers(env, ctx, kube, cluster);
+      }
+      return undefined;
+    },
+    async () =>
+      `the metrics API (metrics.k8s.io) serves no node metrics (last answer: ${last}; kube-apiserver restarted ${restarts} time(s)); check the metrics-server pod and \`kubectl get apiservice v1beta1.metrics.k8s.io\``,
+  );
+  const summary = usage.map((u) => `${u.name} ${Math.round(u.cpuMillicores)}m`).join(', ');
+  return restarts ? `${summary} (after ${restarts} kube-apiserver restart(s))` : summary;
+}
+
+async function restartApiServers(env: Env, ctx: StepContext, kube: Kube, cluster: string) {
   const nodes = (await containersByLabel(KIND_CLUSTER_LABEL, cluster)).filter(
     (c) => c.labels['io.x-k8s.kind.role'] === 'control-plane',
   );
