@@ -50,6 +50,24 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('plan')
+    .description(
+      'Print the steps a run of the scenario would take, and whether this host can inject each fault.',
+    )
+    .argument('<file>', 'scenario file')
+    .option('--run-id <id>', 'run id used in names and labels', runIdArg, 'preview')
+    .option('--no-host-check', 'do not test this host for the kernel features faults need')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      '\nExit code 1 when a run of this plan would be invalid here (a fault the kernel cannot inject).',
+    )
+    .action(async (file: string, opts: { runId: string; hostCheck: boolean; output: 'text' | 'json' }) => {
+      const { planCommand } = await import('./commands/plan.ts');
+      exitCode = await planCommand(file, opts, io);
+    });
+
+  program
     .command('lint')
     .description('Review probe, shutdown and autoscaling settings in scenario files or Kubernetes manifests.')
     .argument('<file...>', 'scenario files or multi-document manifest files')

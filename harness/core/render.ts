@@ -164,7 +164,21 @@ export function renderManifests(model: ScenarioModel, options: RenderOptions): R
         return {
           at: action.at,
           description: `${action.action} on ${names(targets)}`,
-          objects: [chaosObject(action, meta(chaosName(index, action)), namespace, model, options.runId)],
+          // One resource per targeted deployment, so that variants compared side by side get the same fault
+          // (mode one kills one pod of each variant, not one pod among all of them).
+          objects: targets.map((d) =>
+            chaosObject(
+              action,
+              d.name,
+              meta(chaosName(index, action, d.name), {
+                [LABELS.workload]: d.workload,
+                [LABELS.variant]: d.name,
+              }),
+              namespace,
+              model,
+              options.runId,
+            ),
+          ),
         };
     }
   });
@@ -179,8 +193,9 @@ export function configMapName(d: Deployed): string {
   return `${d.name}-config`;
 }
 
-export function chaosName(index: number, action: TimelineAction): string {
-  return `t${index}-${action.action}-${action.target}`.slice(0, 63).replace(/-+$/, '');
+/** chaosName names the chaos resource of timeline entry `index` for one targeted deployment. */
+export function chaosName(index: number, action: TimelineAction, deployment: string): string {
+  return `t${index}-${action.action}-${deployment}`.slice(0, 63).replace(/-+$/, '');
 }
 
 function configMap(
@@ -416,6 +431,7 @@ function selectorFor(model: ScenarioModel, target: string, namespace: string, ru
 
 function chaosObject(
   action: ChaosAction,
+  deployment: string,
   metadata: KubernetesObject['metadata'],
   namespace: string,
   model: ScenarioModel,
@@ -424,7 +440,10 @@ function chaosObject(
   const common = {
     mode: action.mode,
     ...(action.value === undefined ? {} : { value: action.value }),
-    selector: selectorFor(model, action.target, namespace, runId),
+    selector: {
+      namespaces: [namespace],
+      labelSelectors: { [LABELS.runId]: runId, [LABELS.variant]: deployment },
+    },
   };
   const withDuration = 'duration' in action ? { duration: action.duration } : {};
   switch (action.action) {
