@@ -6,6 +6,7 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
   Metrics,
@@ -44,6 +45,8 @@ export interface Kube {
   podUsage(namespace: string): Promise<Usage[]>;
   core: CoreV1Api;
   apps: AppsV1Api;
+  /** custom reads, lists, deletes and patches custom resources (Chaos Mesh's). */
+  custom: CustomObjectsApi;
   objects: KubernetesObjectApi;
   config: KubeConfig;
 }
@@ -60,6 +63,7 @@ export function connectKube(kubeconfigPath: string, context?: string): Kube {
     server: config.getCurrentCluster()?.server ?? '(unknown)',
     core,
     apps: config.makeApiClient(AppsV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
     objects,
     config,
     async apply(list) {

@@ -43,6 +43,9 @@ export const LABELS = {
 } as const;
 export const MANAGED_BY = 'probelab';
 export const AT_ANNOTATION = 'probelab.dev/at';
+/** Chaos Mesh's namespace filter annotation, and the ClusterRole that lets its controller write pods. */
+export const CHAOS_INJECT_ANNOTATION = 'chaos-mesh.org/inject';
+export const CHAOS_INJECT_ROLE = 'probelab-chaos-inject';
 
 /** The sample service's container name, which chaos (container-kill, stress) targets. */
 export const CONTAINER_NAME = 'sample';
@@ -115,12 +118,27 @@ export function renderManifests(model: ScenarioModel, options: RenderOptions): R
       `internal: ${loaded.size} loaded variants but only ${options.nodePorts.length} node ports`,
     );
 
+  const hasChaos = model.scenario.timeline.some((a) => 'mode' in a);
   const ns: V1Namespace & KubernetesObject = {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name: namespace, labels: base },
+    metadata: {
+      name: namespace,
+      labels: base,
+      // Chaos Mesh runs with ENABLE_FILTER_NAMESPACE: it injects only where this annotation says so.
+      ...(hasChaos ? { annotations: { [CHAOS_INJECT_ANNOTATION]: 'enabled' } } : {}),
+    },
   };
   const objects: KubernetesObject[] = [ns];
+  // The controller may write pods only in namespaces that bind this role (clusters/addons/chaos-mesh).
+  if (hasChaos)
+    objects.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: CHAOS_INJECT_ROLE, namespace, labels: base },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CHAOS_INJECT_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name: 'chaos-controller-manager', namespace: 'chaos-mesh' }],
+    } as KubernetesObject);
   let nextPort = 0;
   for (const d of model.deployments) {
     const labels = labelsFor(d);

@@ -15,6 +15,7 @@ import type { Paths } from '../adapters/paths.ts';
 import { runCommand } from '../adapters/process.ts';
 import { runSteps, type Step, type StepContext, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
+import { imagesOf, installChaosMesh, readChaosMeshManifest } from './chaos-mesh.ts';
 
 export type ImageSource = 'local' | 'upstream';
 
@@ -67,6 +68,8 @@ export interface BuiltImages {
   kindBin: string;
   k6Bin: string;
   nodeImage?: string;
+  /** chaosMeshCrds is the directory of Chaos Mesh's CRD files from its module. */
+  chaosMeshCrds: string;
   sampleImage: string;
 }
 
@@ -117,6 +120,19 @@ export function imageSteps(env: Env, source: ImageSource, built: Partial<BuiltIm
     run: async (ctx) => {
       built.k6Bin = await buildScript(env, ctx, 'images/k6/build.sh');
       return built.k6Bin;
+    },
+  });
+  steps.push({
+    // Offline: both images and the CRDs; with upstream images only the CRDs (read from the Go module).
+    name: 'Build Chaos Mesh',
+    run: async (ctx) => {
+      built.chaosMeshCrds = await buildScript(
+        env,
+        ctx,
+        'images/chaos-mesh/build.sh',
+        source === 'local' ? [] : ['--crds-only'],
+      );
+      return built.chaosMeshCrds;
     },
   });
   steps.push({
@@ -173,6 +189,18 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
         return built.sampleImage;
       },
     },
+    ...(options.images === 'local'
+      ? [
+          {
+            name: 'Load the Chaos Mesh images',
+            run: async (ctx: StepContext) => {
+              const images = imagesOf(await readChaosMeshManifest(env.paths.repo));
+              for (const image of images) await (kind as Kind).loadImage(options.name, image, ctx.signal);
+              return images.join(', ');
+            },
+          },
+        ]
+      : []),
     {
       name: 'Wait for nodes to be Ready',
       run: async (ctx) => {
@@ -205,6 +233,19 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
     {
       name: 'Wait for resource metrics',
       run: (ctx) => waitForResourceMetrics(env, ctx, kube as Kube, options.name),
+    },
+    {
+      name: 'Install Chaos Mesh',
+      run: async (ctx) =>
+        installChaosMesh(
+          kube as Kube,
+          {
+            repo: env.paths.repo,
+            crdsDir: built.chaosMeshCrds as string,
+            version: await readVersion(env.paths.repo, 'CHAOS_MESH_VERSION'),
+          },
+          ctx,
+        ),
     },
   ];
   try {
@@ -334,6 +375,14 @@ async function whyNotReusable(
   } catch (error) {
     return `its API server does not answer (${String(error).split('\n')[0]})`;
   }
+}
+
+/** readVersion reads KEY from clusters/versions.env, the one place versions are pinned. */
+export async function readVersion(repo: string, key: string): Promise<string> {
+  const text = await readFile(join(repo, 'clusters', 'versions.env'), 'utf8');
+  const value = new RegExp(`^${key}=(\\S+)$`, 'm').exec(text)?.[1];
+  if (!value) throw new Error(`internal: ${key} is not set in clusters/versions.env`);
+  return value;
 }
 
 /** readAddon reads clusters/addons/<name>/*.yaml in file-name order. */

@@ -7,7 +7,7 @@
  * CI=true, where that is a failure.
  */
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
@@ -18,14 +18,11 @@ import type { Kube } from '../../harness/adapters/kube.ts';
 import { pathsFor } from '../../harness/adapters/paths.ts';
 import { LABELS, namespaceFor, renderManifests } from '../../harness/core/render.ts';
 import { clusterUp, waitFor, type ClusterHandle } from '../../harness/runtime/cluster.ts';
-import type { StepContext } from '../../harness/runtime/steps.ts';
 import { cleanLeftovers } from '../../harness/runtime/clean.ts';
+import { ctx, root, sharedCluster } from './shared.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-const CLUSTER = process.env.PROBELAB_TEST_CLUSTER ?? 'probelab';
 const runId = `ct-${Date.now().toString(36)}`;
 const namespace = namespaceFor(runId);
-const ctx: StepContext = { signal: new AbortController().signal, note: () => {} };
 
 /**
  * The test workloads, as a scenario: a backend; a CPU-scaled workload with an HPA that calls the backend
@@ -73,26 +70,9 @@ describe('kind cluster (real)', function () {
   let kube: Kube;
 
   before(async function () {
-    if (!(await engineInfo()) && process.getuid?.() !== 0) {
-      if (process.env.CI === 'true')
-        throw new Error(
-          'CI=true but no container engine answers and this is not root, so none can be started',
-        );
-      this.skip();
-    }
-    const paths = pathsFor(root, process.env);
-    mkdirSync(paths.logs, { recursive: true });
-    const log = createWriteStream(join(paths.logs, `cluster-test-${runId}.log`));
-    cluster = await clusterUp(
-      { paths, out: process.stderr, signal: ctx.signal, log: { write: (t) => void log.write(t) } },
-      {
-        name: CLUSTER,
-        config: join(root, 'kind-config.yaml'),
-        images: (process.env.PROBELAB_IMAGES as 'local' | 'upstream') ?? 'local',
-        reuse: true,
-        keepOnFailure: false,
-      },
-    );
+    const handle = await sharedCluster();
+    if (!handle) return this.skip();
+    cluster = handle;
     kube = cluster.kube;
 
     const { model, problems } = loadScenario(scenarioText);
@@ -237,7 +217,7 @@ describe('kind cluster (real)', function () {
     });
     try {
       const removed = await cleanLeftovers(kube, { runId, dryRun: false }, ctx);
-      assert.deepEqual(removed, [namespace]);
+      assert.deepEqual(removed, [`namespace ${namespace}`]);
       const remaining = (await kube.core.listNamespace()).items.map((n) => n.metadata?.name);
       assert.ok(!remaining.includes(namespace), 'the run namespace is gone');
       assert.ok(remaining.includes(bystander), 'a namespace without the managed-by label is untouched');

@@ -131,7 +131,7 @@ export async function cleanCommand(flags: CleanFlags, io: IO): Promise<number> {
   );
   const verb = flags.dryRun ? 'would remove' : 'removed';
   io.stdout.write(
-    removed.length ? `${verb} ${removed.length} namespace(s): ${removed.join(', ')}\n` : 'nothing to clean\n',
+    removed.length ? `${verb} ${removed.length} object(s): ${removed.join(', ')}\n` : 'nothing to clean\n',
   );
   return EXIT.ok;
 }

@@ -1,0 +1,364 @@
+/**
+ * Chaos Mesh in a probelab cluster: installing it (CRDs from the build, our own manifest, certificates
+ * made at install time), and the life of one fault — apply, wait until it is injected or failing, remove
+ * it and wait for Chaos Mesh to recover it, force only as a last resort. Everything probelab creates
+ * carries app.kubernetes.io/managed-by=probelab and is found again by that label.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseManifests } from '../config/manifests.ts';
+import { generateChaosMeshCerts } from '../adapters/certs.ts';
+import { PatchStrategy } from '@kubernetes/client-node';
+import type { Kube } from '../adapters/kube.ts';
+import {
+  judgeInjection,
+  ruleGaugesOf,
+  type ChaosStatus,
+  type Injection,
+  type RuleGauges,
+} from '../core/chaos-status.ts';
+import type { ChaosAction } from '../config/v1alpha1.ts';
+import { LABELS, MANAGED_BY, type KubernetesObject } from '../core/render.ts';
+import { UserError } from '../core/errors.ts';
+import { waitFor } from './cluster.ts';
+import type { StepContext } from './steps.ts';
+
+export const CHAOS_NAMESPACE = 'chaos-mesh';
+export const CHAOS_GROUP = 'chaos-mesh.org';
+export const CHAOS_VERSION = 'v1alpha1';
+/** The kinds probelab creates, with their resource names. */
+export const CHAOS_KINDS = [
+  { kind: 'PodChaos', plural: 'podchaos' },
+  { kind: 'NetworkChaos', plural: 'networkchaos' },
+  { kind: 'StressChaos', plural: 'stresschaos' },
+] as const;
+
+export interface ChaosRef {
+  kind: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+export function refOf(object: KubernetesObject): ChaosRef {
+  const kind = CHAOS_KINDS.find((k) => k.kind === object.kind);
+  if (!kind) throw new Error(`internal: ${object.kind} is not a chaos kind probelab creates`);
+  return {
+    kind: kind.kind,
+    plural: kind.plural,
+    namespace: object.metadata?.namespace as string,
+    name: object.metadata?.name as string,
+  };
+}
+
+const describeRef = (ref: ChaosRef) => `${ref.kind} ${ref.namespace}/${ref.name}`;
+
+// ---- install ---------------------------------------------------------------------------------------------
+
+export interface InstallOptions {
+  repo: string;
+  /** crdsDir holds Chaos Mesh's CRD files, extracted from its module by clusters/images/chaos-mesh/build.sh. */
+  crdsDir: string;
+  /** version is CHAOS_MESH_VERSION; the manifest's image tags must carry it. */
+  version: string;
+}
+
+export async function readChaosMeshManifest(repo: string): Promise<KubernetesObject[]> {
+  const file = join(repo, 'clusters', 'addons', 'chaos-mesh', 'chaos-mesh.yaml');
+  const { objects, problems } = parseManifests(await readFile(file, 'utf8'));
+  if (problems.length) throw new Error(`internal: ${file} does not parse: ${problems[0]?.message}`);
+  return objects.map((o) => o.object);
+}
+
+/** imagesOf lists the container images of the manifest's workloads. */
+export function imagesOf(objects: readonly KubernetesObject[]): string[] {
+  return objects.flatMap((o) => {
+    const spec = (o as { spec?: { template?: { spec?: { containers?: { image: string }[] } } } }).spec;
+    return (spec?.template?.spec?.containers ?? []).map((c) => c.image);
+  });
+}
+
+async function readCrds(crdsDir: string): Promise<KubernetesObject[]> {
+  const files = (await readdir(crdsDir)).filter((f) => f.endsWith('.yaml')).sort();
+  if (files.length === 0)
+    throw new Error(`no CRD files in ${crdsDir}; rebuild with clusters/images/chaos-mesh/build.sh`);
+  const crds: KubernetesObject[] = [];
+  for (const file of files) {
+    const { objects, problems } = parseManifests(await readFile(join(crdsDir, file), 'utf8'));
+    if (problems.length) throw new Error(`${crdsDir}/${file} does not parse: ${problems[0]?.message}`);
+    crds.push(...objects.map((o) => o.object).filter((o) => o.kind === 'CustomResourceDefinition'));
+  }
+  return crds;
+}
+
+/**
+ * installChaosMesh applies the CRDs, the certificates (kept when they exist, so a re-install does not
+ * split controller and daemons across two CAs), and the manifest; then waits until the controller and a
+ * daemon on every schedulable node are ready. Idempotent.
+ */
+export async function installChaosMesh(
+  kube: Kube,
+  options: InstallOptions,
+  ctx: StepContext,
+): Promise<string> {
+  const manifest = await readChaosMeshManifest(options.repo);
+  const wrongTags = imagesOf(manifest).filter((image) => !image.endsWith(`:${options.version}`));
+  if (wrongTags.length)
+    throw new Error(
+      `internal: clusters/addons/chaos-mesh/chaos-mesh.yaml uses ${wrongTags.join(', ')}, but CHAOS_MESH_VERSION is ${options.version}; make them equal`,
+    );
+  const crds = await readCrds(options.crdsDir);
+  await kube.apply(crds);
+  ctx.note(`${crds.length} CRDs applied`);
+  const [namespace, ...rest] = manifest;
+  await kube.apply([namespace as KubernetesObject]);
+  await ensureCertSecrets(kube, ctx);
+  await kube.apply(rest);
+  await waitFor(
+    ctx,
+    180_000,
+    async () => {
+      const deployment = await kube.apps.readNamespacedDeployment({
+        name: 'chaos-controller-manager',
+        namespace: CHAOS_NAMESPACE,
+      });
+      const daemons = await kube.apps.readNamespacedDaemonSet({
+        name: 'chaos-daemon',
+        namespace: CHAOS_NAMESPACE,
+      });
+      const desired = daemons.status?.desiredNumberScheduled ?? 0;
+      return (deployment.status?.availableReplicas ?? 0) >= 1 &&
+        desired > 0 &&
+        daemons.status?.numberReady === desired
+        ? `controller ready, ${desired} daemon(s) ready`
+        : undefined;
+    },
+    async () => {
+      const pods = await kube.core.listNamespacedPod({ namespace: CHAOS_NAMESPACE });
+      return `Chaos Mesh not ready: ${pods.items
+        .map(
+          (p) =>
+            `${p.metadata?.name} ${p.status?.phase}${p.status?.containerStatuses?.[0]?.state?.waiting ? ` (${p.status.containerStatuses[0].state.waiting.reason}: ${p.status.containerStatuses[0].state.waiting.message ?? ''})` : ''}`,
+        )
+        .join(', ')}`;
+    },
+  );
+  return `Chaos Mesh ${options.version}: controller and daemons ready`;
+}
+
+async function ensureCertSecrets(kube: Kube, ctx: StepContext): Promise<void> {
+  const names = ['chaos-mesh-webhook-certs', 'chaos-mesh-daemon-certs', 'chaos-mesh-daemon-client-certs'];
+  const existing = await kube.core.listNamespacedSecret({ namespace: CHAOS_NAMESPACE });
+  const have = new Set(existing.items.map((s) => s.metadata?.name));
+  if (names.every((n) => have.has(n))) return;
+  ctx.note('generating Chaos Mesh certificates');
+  const certs = await generateChaosMeshCerts(ctx.signal);
+  const secret = (name: string, data: Record<string, string>): KubernetesObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name,
+        namespace: CHAOS_NAMESPACE,
+        labels: { 'app.kubernetes.io/part-of': 'probelab-chaos' },
+      },
+      type: 'Opaque',
+      stringData: data,
+    }) as KubernetesObject;
+  await kube.apply([
+    secret('chaos-mesh-webhook-certs', { 'tls.crt': certs.webhook.cert, 'tls.key': certs.webhook.key }),
+    secret('chaos-mesh-daemon-certs', {
+      'ca.crt': certs.ca.cert,
+      'tls.crt': certs.daemonServer.cert,
+      'tls.key': certs.daemonServer.key,
+    }),
+    secret('chaos-mesh-daemon-client-certs', {
+      'ca.crt': certs.ca.cert,
+      'tls.crt': certs.controllerClient.cert,
+      'tls.key': certs.controllerClient.key,
+    }),
+  ]);
+}
+
+// ---- one fault -------------------------------------------------------------------------------------------
+
+export async function readChaos(
+  kube: Kube,
+  ref: ChaosRef,
+): Promise<(KubernetesObject & { status?: ChaosStatus }) | undefined> {
+  try {
+    return (await kube.custom.getNamespacedCustomObject({
+      group: CHAOS_GROUP,
+      version: CHAOS_VERSION,
+      namespace: ref.namespace,
+      plural: ref.plural,
+      name: ref.name,
+    })) as KubernetesObject & { status?: ChaosStatus };
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+export interface InjectionOutcome {
+  ref: ChaosRef;
+  injection: Injection;
+  /** appliedAt: when probelab's apply returned, host clock (Date.now(), 1 ms). */
+  appliedAt: number;
+  /** judgedAt: when the outcome was read, host clock (Date.now(), 1 ms). */
+  judgedAt: number;
+}
+
+/**
+ * injectChaos applies one chaos resource and waits until Chaos Mesh reports it injected, or failing
+ * (a daemon error, checked for `failingForMs` so that a transient error is retried by Chaos Mesh), or
+ * `timeoutMs` passes (then the last pending state is returned). It never throws for a fault that does not
+ * take effect: that is an outcome, and the caller marks the run invalid with its reason.
+ */
+export async function injectChaos(
+  kube: Kube,
+  object: KubernetesObject,
+  action: ChaosAction['action'],
+  ctx: StepContext,
+  opts: { timeoutMs?: number; failingForMs?: number } = {},
+): Promise<InjectionOutcome> {
+  const ref = refOf(object);
+  await kube.apply([object]);
+  const appliedAt = Date.now();
+  const deadline = performance.now() + (opts.timeoutMs ?? 60_000);
+  let failingSince: number | undefined;
+  let injection: Injection = { state: 'pending', detail: 'not read yet' };
+  for (;;) {
+    const current = await readChaos(kube, ref);
+    injection = judgeInjection(action, current?.status);
+    if (injection.state === 'injected') break;
+    if (injection.state === 'failing') {
+      failingSince ??= performance.now();
+      if (performance.now() - failingSince >= (opts.failingForMs ?? 6_000)) break;
+    } else failingSince = undefined;
+    if (performance.now() > deadline) break;
+    await sleep(1_000, ctx.signal);
+  }
+  return { ref, injection, appliedAt, judgedAt: Date.now() };
+}
+
+export interface RemovalOutcome {
+  ref: ChaosRef;
+  /** forced: the recovery finalizer did not finish in time and was removed; the run is dirty. */
+  forced: boolean;
+}
+
+/**
+ * removeChaos deletes a chaos resource and waits for Chaos Mesh's recovery finalizer to finish (the fault
+ * undone in every target); only if that does not happen within `timeoutMs` are the finalizers removed,
+ * and the outcome says `forced` so the run is reported dirty. Idempotent: a missing resource is removed.
+ */
+export async function removeChaos(
+  kube: Kube,
+  ref: ChaosRef,
+  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<RemovalOutcome> {
+  const params = {
+    group: CHAOS_GROUP,
+    version: CHAOS_VERSION,
+    namespace: ref.namespace,
+    plural: ref.plural,
+    name: ref.name,
+  };
+  try {
+    await kube.custom.deleteNamespacedCustomObject(params);
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return { ref, forced: false };
+    throw error;
+  }
+  const deadline = performance.now() + (opts.timeoutMs ?? 60_000);
+  while (performance.now() < deadline) {
+    if (!(await readChaos(kube, ref))) return { ref, forced: false };
+    await sleep(1_000, opts.signal);
+  }
+  await kube.objects.patch(
+    {
+      apiVersion: `${CHAOS_GROUP}/${CHAOS_VERSION}`,
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace, finalizers: [] },
+    },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    // A merge patch that empties the list; finalizers are not owned by probelab's field manager.
+    PatchStrategy.MergePatch,
+  );
+  const forcedDeadline = performance.now() + 30_000;
+  while (performance.now() < forcedDeadline) {
+    if (!(await readChaos(kube, ref))) return { ref, forced: true };
+    await sleep(1_000, opts.signal);
+  }
+  throw new UserError(`${describeRef(ref)} is still present after its finalizers were removed`);
+}
+
+/** listChaos finds every chaos resource probelab created (optionally of one run), in every namespace. */
+export async function listChaos(kube: Kube, runId?: string): Promise<ChaosRef[]> {
+  const labelSelector = [
+    `${LABELS.managedBy}=${MANAGED_BY}`,
+    ...(runId ? [`${LABELS.runId}=${runId}`] : []),
+  ].join(',');
+  const found: ChaosRef[] = [];
+  for (const { kind, plural } of CHAOS_KINDS) {
+    let list: { items?: KubernetesObject[] };
+    try {
+      list = (await kube.custom.listClusterCustomObject({
+        group: CHAOS_GROUP,
+        version: CHAOS_VERSION,
+        plural,
+        labelSelector,
+      })) as { items?: KubernetesObject[] };
+    } catch (error) {
+      // Chaos Mesh not installed: nothing of this kind can exist.
+      if ((error as { code?: number }).code === 404) continue;
+      throw error;
+    }
+    for (const item of list.items ?? [])
+      found.push({
+        kind,
+        plural,
+        namespace: item.metadata?.namespace as string,
+        name: item.metadata?.name as string,
+      });
+  }
+  return found;
+}
+
+/** sleep waits ms; teardown passes no signal, so removal still waits after an abort. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!signal) return void setTimeout(resolve, ms);
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
+
+/**
+ * daemonRuleGauges reads every chaos-daemon's /metrics through the API server's pod proxy and sums the
+ * network rules it sees in the pods of `namespace` (see ruleGaugesOf).
+ */
+export async function daemonRuleGauges(kube: Kube, namespace: string): Promise<RuleGauges> {
+  const daemons = await kube.core.listNamespacedPod({
+    namespace: CHAOS_NAMESPACE,
+    labelSelector: 'app.kubernetes.io/component=chaos-daemon',
+  });
+  const total: RuleGauges = { iptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
+  for (const pod of daemons.items) {
+    const text = await kube.core.connectGetNamespacedPodProxyWithPath({
+      name: `${pod.metadata?.name}:31766`,
+      namespace: CHAOS_NAMESPACE,
+      path: 'metrics',
+    });
+    const gauges = ruleGaugesOf(String(text), namespace);
+    total.iptablesRules += gauges.iptablesRules;
+    total.ipsetMembers += gauges.ipsetMembers;
+    total.tcRules += gauges.tcRules;
+  }
+  return total;
+}

@@ -1,0 +1,239 @@
+/**
+ * Chaos Mesh on the real cluster: every fault kind probelab renders is applied to the sample service,
+ * its injection judged from Chaos Mesh's status, its effect observed from outside (pods replaced,
+ * restart counts, dependency errors, latency), and its removal verified (no resource left, the daemon's
+ * rule gauges back to zero). On this kernel (no sch_netem) network delay must come back as
+ * "not injected: kernel lacks sch_netem".
+ */
+import assert from 'node:assert/strict';
+import type { V1Pod } from '@kubernetes/client-node';
+import { loadScenario } from '../../harness/config/load.ts';
+import type { Kube } from '../../harness/adapters/kube.ts';
+import { LABELS, namespaceFor, renderManifests, type Rendered } from '../../harness/core/render.ts';
+import {
+  daemonRuleGauges,
+  injectChaos,
+  listChaos,
+  readChaos,
+  refOf,
+  removeChaos,
+} from '../../harness/runtime/chaos-mesh.ts';
+import { waitFor } from '../../harness/runtime/cluster.ts';
+import { ctx, sharedCluster } from './shared.ts';
+
+const runId = `cx-${Date.now().toString(36)}`;
+const namespace = namespaceFor(runId);
+const NODE_PORT = 30081;
+
+const scenarioText = `
+apiVersion: probelab.dev/v1alpha1
+kind: Scenario
+metadata: { name: chaos-basics }
+workloads:
+  - name: db
+    replicas: 1
+    resources: { requests: { cpu: 20m, memory: 16Mi } }
+    probes:
+      readiness: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
+  - name: api
+    replicas: 2
+    behaviour: { dependency: db, dependencyTimeout: 300ms, work: { cpu: 5ms } }
+    resources: { requests: { cpu: 50m, memory: 16Mi }, limits: { cpu: 200m } }
+    probes:
+      readiness: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
+load:
+  workload: api
+  stages: [{ rps: 1, duration: 10m }]
+timeline:
+  - { at: 10s, action: pod-kill, target: api, mode: one }
+  - { at: 20s, action: container-kill, target: api, mode: one }
+  - { at: 30s, action: network-partition, target: api, from: db, direction: both, mode: all, duration: 5m }
+  - { at: 40s, action: network-delay, target: api, mode: all, duration: 5m, latency: 100ms }
+  - { at: 50s, action: cpu-stress, target: api, mode: all, duration: 5m, workers: 2 }
+  - { at: 60s, action: bandwidth, target: api, mode: all, duration: 5m, rate: 1mbps }
+`;
+
+describe('Chaos Mesh faults (real)', function () {
+  this.timeout(20 * 60_000);
+  let kube: Kube;
+  let rendered: Rendered;
+
+  before(async function () {
+    const cluster = await sharedCluster();
+    if (!cluster) return this.skip();
+    kube = cluster.kube;
+    const { model, problems } = loadScenario(scenarioText);
+    assert.ok(model, JSON.stringify(problems));
+    rendered = renderManifests(model, { runId, image: cluster.sampleImage, nodePorts: [NODE_PORT] });
+    await kube.apply(rendered.objects);
+    await waitFor(
+      ctx,
+      120_000,
+      async () =>
+        (await readyPods('api')).length === 2 && (await readyPods('db')).length === 1 ? true : undefined,
+      async () =>
+        `pods not ready: ${(await pods('api')).map((p) => `${p.metadata?.name} ${p.status?.phase}`).join(', ')}`,
+    );
+  });
+
+  after(async function () {
+    if (!kube) return;
+    for (const ref of await listChaos(kube, runId)) await removeChaos(kube, ref);
+    if (!process.env.PROBELAB_KEEP_TEST_NAMESPACE)
+      await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
+
+  const pods = async (workload: string): Promise<V1Pod[]> =>
+    (await kube.core.listNamespacedPod({ namespace, labelSelector: `${LABELS.workload}=${workload}` })).items;
+  const readyPods = async (workload: string) =>
+    (await pods(workload)).filter(
+      (p) =>
+        !p.metadata?.deletionTimestamp &&
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+  const timelineObject = (action: string) => {
+    const entry = rendered.timeline.find((t) => t.description.startsWith(`${action} `));
+    assert.ok(entry?.objects[0], `the scenario renders ${action}`);
+    return entry.objects[0];
+  };
+  const get = async (path: string) => {
+    const started = performance.now();
+    try {
+      const response = await fetch(`http://127.0.0.1:${NODE_PORT}${path}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      await response.arrayBuffer();
+      return { status: response.status, ms: performance.now() - started };
+    } catch {
+      return { status: 0, ms: performance.now() - started };
+    }
+  };
+  const expectRemovedCleanly = async (object: Parameters<typeof refOf>[0]) => {
+    const removal = await removeChaos(kube, refOf(object));
+    assert.equal(removal.forced, false, 'Chaos Mesh recovered the fault without forcing');
+    assert.equal(await readChaos(kube, refOf(object)), undefined);
+  };
+
+  it('pod-kill: the selected pod is replaced by one with a new UID', async () => {
+    const before = new Map((await pods('api')).map((p) => [p.metadata?.name, p.metadata?.uid]));
+    const outcome = await injectChaos(kube, timelineObject('pod-kill'), 'pod-kill', ctx);
+    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
+    const killed = outcome.injection.targets.map((t) => t.split('/')[1]);
+    assert.equal(killed.length, 1);
+    await waitFor(
+      ctx,
+      60_000,
+      async () => {
+        const now = await readyPods('api');
+        const gone = !now.some(
+          (p) => p.metadata?.name === killed[0] && p.metadata?.uid === before.get(killed[0]),
+        );
+        const replaced = now.filter((p) => !before.has(p.metadata?.name)).length >= 1;
+        return gone && replaced && now.length === 2 ? true : undefined;
+      },
+      async () => `api pods: ${(await pods('api')).map((p) => p.metadata?.name).join(', ')}`,
+    );
+    await expectRemovedCleanly(timelineObject('pod-kill'));
+  });
+
+  it('container-kill: the container restart count rises', async () => {
+    const restarts = async () =>
+      new Map(
+        (await pods('api')).map((p) => [
+          p.metadata?.name,
+          p.status?.containerStatuses?.[0]?.restartCount ?? 0,
+        ]),
+      );
+    const before = await restarts();
+    const outcome = await injectChaos(kube, timelineObject('container-kill'), 'container-kill', ctx);
+    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
+    const target = outcome.injection.targets[0]?.split('/')[1];
+    await waitFor(
+      ctx,
+      60_000,
+      async () => (((await restarts()).get(target) ?? 0) > (before.get(target) ?? 0) ? true : undefined),
+      async () => `restart count of ${target} still ${(await restarts()).get(target)}`,
+    );
+    await expectRemovedCleanly(timelineObject('container-kill'));
+  });
+
+  it('network-partition: calls to the dependency fail while it lasts, and every rule is gone after', async () => {
+    assert.equal((await get('/dependency')).status, 200, 'the dependency answers before the partition');
+    const object = timelineObject('network-partition');
+    const outcome = await injectChaos(kube, object, 'network-partition', ctx);
+    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
+    const during = await Promise.all(Array.from({ length: 10 }, () => get('/dependency')));
+    assert.ok(
+      during.every((r) => r.status === 502),
+      `every call to the dependency fails with 502: ${during.map((r) => r.status).join(',')}`,
+    );
+    assert.ok((await get('/work')).status === 200, 'requests that do not use the dependency still succeed');
+    const gauges = await daemonRuleGauges(kube, namespace);
+    assert.ok(
+      gauges.iptablesRules > 0 && gauges.ipsetMembers > 0,
+      `rules installed: ${JSON.stringify(gauges)}`,
+    );
+    await expectRemovedCleanly(object);
+    assert.deepEqual(await daemonRuleGauges(kube, namespace), {
+      iptablesRules: 0,
+      ipsetMembers: 0,
+      tcRules: 0,
+    });
+    await waitFor(
+      ctx,
+      30_000,
+      async () => ((await get('/dependency')).status === 200 ? true : undefined),
+      async () => 'the dependency still fails after the partition was removed',
+    );
+  });
+
+  it('network-delay: reported as not injected because the kernel lacks sch_netem', async function () {
+    const object = timelineObject('network-delay');
+    const outcome = await injectChaos(kube, object, 'network-delay', ctx);
+    assert.equal(outcome.injection.state, 'failing', JSON.stringify(outcome.injection));
+    assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_netem');
+    await expectRemovedCleanly(object);
+    assert.deepEqual(await daemonRuleGauges(kube, namespace), {
+      iptablesRules: 0,
+      ipsetMembers: 0,
+      tcRules: 0,
+    });
+  });
+
+  it('cpu-stress: latency of CPU-bound requests rises while it lasts', async () => {
+    const median = async () => {
+      const samples: number[] = [];
+      for (let i = 0; i < 20; i++) samples.push((await get('/work')).ms);
+      return samples.sort((a, b) => a - b)[10] as number;
+    };
+    const baseline = await median();
+    const object = timelineObject('cpu-stress');
+    const outcome = await injectChaos(kube, object, 'cpu-stress', ctx);
+    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
+    await new Promise((r) => setTimeout(r, 3_000));
+    const stressed = await median();
+    assert.ok(
+      stressed > baseline * 2,
+      `median latency ${baseline.toFixed(1)} ms → ${stressed.toFixed(1)} ms`,
+    );
+    await expectRemovedCleanly(object);
+  });
+
+  it('bandwidth: injected with sch_tbf, or reported as not injectable', async () => {
+    const object = timelineObject('bandwidth');
+    const outcome = await injectChaos(kube, object, 'bandwidth', ctx);
+    if (outcome.injection.state === 'failing')
+      assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_tbf');
+    else {
+      assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
+      const gauges = await daemonRuleGauges(kube, namespace);
+      assert.ok(gauges.tcRules > 0, `a tc rule is installed: ${JSON.stringify(gauges)}`);
+    }
+    await expectRemovedCleanly(object);
+    assert.deepEqual(await daemonRuleGauges(kube, namespace), {
+      iptablesRules: 0,
+      ipsetMembers: 0,
+      tcRules: 0,
+    });
+  });
+});
