@@ -149,6 +149,44 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('fault')
+    .description(
+      'Try one chaos entry of a scenario on the cluster: deploy, inject, judge, hold, remove, verify nothing remains.',
+    )
+    .argument('<file>', 'scenario file')
+    .requiredOption('--entry <index>', 'index of the chaos entry in the timeline (0-based)', indexArg)
+    .option('--run-id <id>', 'run id used in names and labels', runIdArg, `fault-${Date.now().toString(36)}`)
+    .option(
+      '--hold <seconds>',
+      'how long to keep the fault once injected (default: its duration, at most 60)',
+      indexArg,
+    )
+    .option('--keep', 'keep the run namespace afterwards (chaos resources are removed regardless)', false)
+    .option('--name <name>', 'cluster name', 'probelab')
+    .addOption(imagesOption())
+    .addHelpText('after', '\nExit code 1 when the fault could not be injected here or left something behind.')
+    .action(
+      async (
+        file: string,
+        opts: {
+          entry: number;
+          runId: string;
+          hold?: number;
+          keep: boolean;
+          name: string;
+          images: 'local' | 'upstream';
+        },
+      ) => {
+        const { faultCommand } = await import('./commands/cluster.ts');
+        exitCode = await faultCommand(
+          file,
+          { ...opts, ...(opts.hold !== undefined ? { hold: opts.hold * 1000 } : {}) },
+          io,
+        );
+      },
+    );
+
+  program
     .command('clean')
     .description(
       'Remove what runs left in the cluster (namespaces labelled app.kubernetes.io/managed-by=probelab), found by label.',
@@ -202,6 +240,11 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   } catch (err) {
     return present(err, io);
   }
+}
+
+function indexArg(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number (0, 1, 2, …).');
+  return Number(value);
 }
 
 function runIdArg(value: string): string {

@@ -6,6 +6,10 @@
  * "not injected: kernel lacks sch_netem".
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { loadScenario } from '../../harness/config/load.ts';
 import type { Kube } from '../../harness/adapters/kube.ts';
@@ -19,7 +23,7 @@ import {
   removeChaos,
 } from '../../harness/runtime/chaos-mesh.ts';
 import { waitFor } from '../../harness/runtime/cluster.ts';
-import { ctx, sharedCluster } from './shared.ts';
+import { CLUSTER, ctx, root, sharedCluster } from './shared.ts';
 
 const runId = `cx-${Date.now().toString(36)}`;
 const namespace = namespaceFor(runId);
@@ -235,5 +239,62 @@ describe('Chaos Mesh faults (real)', function () {
       ipsetMembers: 0,
       tcRules: 0,
     });
+  });
+
+  it('SIGINT in the middle of a partition: `probelab fault` removes it, no resource and no rule remain', async () => {
+    const faultRun = `${runId}-int`;
+    const faultNamespace = namespaceFor(faultRun);
+    const dir = mkdtempSync(join(tmpdir(), 'probelab-fault-'));
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, scenarioText);
+    const child = spawn(
+      process.execPath,
+      [
+        'harness/cli/main.ts',
+        'fault',
+        file,
+        '--entry',
+        '2',
+        '--run-id',
+        faultRun,
+        '--hold',
+        '600',
+        '--keep',
+        '--name',
+        CLUSTER,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(
+        ctx,
+        300_000,
+        async () => (/• Hold the fault/.test(stderr) ? true : undefined),
+        async () => `the fault was not held: ${stderr.slice(-2000)}`,
+      );
+      assert.equal((await listChaos(kube, faultRun)).length, 1, 'one NetworkChaos: api has no variants');
+      const during = await daemonRuleGauges(kube, faultNamespace);
+      assert.ok(during.iptablesRules > 0, `rules installed before the interrupt: ${JSON.stringify(during)}`);
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, `exit code after SIGINT; stderr: ${stderr.slice(-2000)}`);
+      assert.deepEqual(await listChaos(kube, faultRun), [], 'no chaos resource of the run remains');
+      assert.deepEqual(await daemonRuleGauges(kube, faultNamespace), {
+        iptablesRules: 0,
+        ipsetMembers: 0,
+        tcRules: 0,
+      });
+      assert.match(
+        stdout,
+        /leftover chaos resources of run .*: 0; network rules in its pods: \{"iptablesRules":0,"ipsetMembers":0,"tcRules":0\}/,
+      );
+    } finally {
+      child.kill('SIGKILL');
+      await kube.core.deleteNamespace({ name: faultNamespace }).catch(() => undefined);
+    }
   });
 });

@@ -135,3 +135,69 @@ export async function cleanCommand(flags: CleanFlags, io: IO): Promise<number> {
   );
   return EXIT.ok;
 }
+
+export interface FaultFlags {
+  name: string;
+  entry: number;
+  runId: string;
+  hold?: number;
+  keep: boolean;
+  images: ImageSource;
+}
+
+/**
+ * `probelab fault <file> --entry <n>`: try one chaos entry of a scenario on the cluster (brought up or
+ * reused first). Exit 0 when it was injected, recovered and nothing remains; 1 when it could not be
+ * injected here or left something behind (each reason printed); 130/143 when interrupted (the fault is
+ * removed all the same, and the leftover check still runs and prints).
+ */
+export async function faultCommand(file: string, flags: FaultFlags, io: IO): Promise<number> {
+  const { readScenario } = await import('./scenario-file.ts');
+  const { tryFault, faultVerdict } = await import('../../runtime/fault.ts');
+  const { NODE_PORTS } = await import('./defaults.ts');
+  const { model } = await readScenario(file, io);
+  const entry = model.scenario.timeline[flags.entry];
+  if (!entry || !('mode' in entry)) {
+    io.stderr.write(
+      `--entry ${flags.entry}: not a chaos entry of ${file}; chaos entries: ${
+        model.scenario.timeline
+          .map((a, i) => ('mode' in a ? `${i} (${a.action} at ${a.at})` : undefined))
+          .filter(Boolean)
+          .join(', ') || 'none'
+      }\n`,
+    );
+    return EXIT.usage;
+  }
+  return withEnv(io, 'fault', async (env) => {
+    const handle = await clusterUp(env, {
+      name: flags.name,
+      config: resolve(io.cwd, 'kind-config.yaml'),
+      images: flags.images,
+      reuse: true,
+      keepOnFailure: false,
+    });
+    const outcome = await tryFault(
+      handle.kube,
+      model,
+      {
+        runId: flags.runId,
+        entry: flags.entry,
+        image: handle.sampleImage,
+        nodePorts: NODE_PORTS,
+        keep: flags.keep,
+        ...(flags.hold !== undefined ? { holdMs: flags.hold } : {}),
+      },
+      io.stderr,
+      io.signal,
+    );
+    const verdict = faultVerdict(outcome);
+    io.stdout.write(
+      `${outcome.interrupted ? 'interrupted; ' : ''}${outcome.action}: ${verdict.ok ? 'injected, recovered, nothing left behind' : 'FAILED'}\n`,
+    );
+    for (const reason of verdict.reasons) io.stdout.write(`  - ${reason}\n`);
+    io.stdout.write(
+      `leftover chaos resources of run ${flags.runId}: ${outcome.leftovers.length}${outcome.gaugesAfter ? `; network rules in its pods: ${JSON.stringify(outcome.gaugesAfter)}` : ''}\n`,
+    );
+    return verdict.ok || outcome.interrupted ? EXIT.ok : EXIT.failed;
+  });
+}
