@@ -9,6 +9,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  loadYaml,
   Metrics,
   PatchStrategy,
   type KubernetesObject as ClientObject,
@@ -69,7 +70,11 @@ export function connectKube(kubeconfigPath: string, context?: string): Kube {
     async apply(list) {
       for (const object of list) {
         await objects.patch(
-          object as ClientObject,
+          // patch() serializes through the client's typed model of the kind, which expects the model's
+          // property names (xKubernetesIntOrString, _default, …) and silently drops wire names it does not
+          // know (x-kubernetes-int-or-string, default, …). Our objects are in wire form, so they are
+          // deserialized into the model first (JSON is YAML); kinds without a model pass through unchanged.
+          loadYaml<ClientObject>(JSON.stringify(object)),
           undefined,
           undefined,
           FIELD_MANAGER,

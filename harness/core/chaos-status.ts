@@ -92,28 +92,128 @@ export function judgeInjection(action: ChaosAction['action'], status: ChaosStatu
 }
 
 export interface RuleGauges {
-  /** iptablesRules: rules in the pods' own network namespaces (one chaos_daemon_iptables_packets series each). */
-  iptablesRules: number;
+  /**
+   * activeIptablesRules: rules that act on traffic — in a chain reachable from a built-in chain (INPUT,
+   * OUTPUT, …) through jumps, and not themselves a jump to another chain. Zero in a pod no fault was
+   * ever injected into, and what must be zero again after removal.
+   */
+  activeIptablesRules: number;
+  /**
+   * inertIptablesRules: rules in chains nothing jumps to any more. Chaos Mesh's recovery empties its
+   * CHAOS-INPUT/CHAOS-OUTPUT chains but leaves each fault's own chain (and ipset) behind; they no longer
+   * see a packet. Reported, not judged.
+   */
+  inertIptablesRules: number;
+  /** ipsetMembers: members of every ipset in the pods (Chaos Mesh leaves recovered sets filled). */
   ipsetMembers: number;
+  /** tcRules: qdisc/filter lines of the pods' interfaces (2 per pod without any fault: lo and eth0). */
   tcRules: number;
 }
 
+const BUILT_IN_CHAINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
+
 /**
- * ruleGaugesOf sums chaos-daemon's network gauges (Prometheus text format) for the pods of one namespace.
- * All zero is the baseline of a pod no fault was ever injected into, and what must remain after removal.
+ * ruleGaugesOf reads chaos-daemon's network gauges (Prometheus text format) for the pods of one
+ * namespace: every chaos_daemon_iptables_packets series is one rule (labels pod, table, chain, rule),
+ * chaos_daemon_ipset_members and chaos_daemon_tcs_rules are per-pod values.
  */
 export function ruleGaugesOf(metricsText: string, namespace: string): RuleGauges {
-  const gauges: RuleGauges = { iptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
-  const sample = /^(chaos_daemon_(?:iptables_packets|ipset_members|tcs_rules))\{([^}]*)\}\s+(\S+)/;
+  const gauges: RuleGauges = { activeIptablesRules: 0, inertIptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
+  const sample = /^(chaos_daemon_(?:iptables_packets|ipset_members|tcs_rules))\{(.*)\}\s+(\S+)$/;
+  // pod/table → chain → rules
+  const tables = new Map<string, Map<string, string[]>>();
   for (const line of metricsText.split('\n')) {
     const match = sample.exec(line);
     if (!match) continue;
-    const labels = match[2] ?? '';
-    if (!labels.split(',').some((pair) => pair === `namespace="${namespace}"`)) continue;
+    const labels = parseLabels(match[2] ?? '');
+    if (labels.namespace !== namespace) continue;
     const value = Number(match[3]);
-    if (match[1] === 'chaos_daemon_iptables_packets') gauges.iptablesRules += 1;
-    else if (match[1] === 'chaos_daemon_ipset_members') gauges.ipsetMembers += value;
-    else gauges.tcRules += value;
+    if (match[1] === 'chaos_daemon_ipset_members') gauges.ipsetMembers += value;
+    else if (match[1] === 'chaos_daemon_tcs_rules') gauges.tcRules += value;
+    else {
+      const key = `${labels.pod}/${labels.table}`;
+      const chains = tables.get(key) ?? new Map<string, string[]>();
+      tables.set(key, chains);
+      const chain = labels.chain ?? '';
+      chains.set(chain, [...(chains.get(chain) ?? []), labels.rule ?? '']);
+    }
+  }
+  for (const chains of tables.values()) {
+    const reachable = new Set<string>();
+    const visit = (chain: string) => {
+      if (reachable.has(chain)) return;
+      reachable.add(chain);
+      for (const rule of chains.get(chain) ?? []) {
+        const target = jumpTarget(rule);
+        if (target && chains.has(target)) visit(target);
+      }
+    };
+    for (const chain of chains.keys()) if (BUILT_IN_CHAINS.has(chain)) visit(chain);
+    for (const [chain, rules] of chains)
+      for (const rule of rules) {
+        if (!reachable.has(chain)) gauges.inertIptablesRules++;
+        else if (!isChainJump(rule)) gauges.activeIptablesRules++;
+      }
   }
   return gauges;
+}
+
+/** Targets that act on a packet; any other target is a user-defined chain (a jump). */
+const ACTING_TARGETS = new Set(
+  'ACCEPT DROP REJECT RETURN QUEUE NFQUEUE LOG NFLOG CLASSIFY MARK CONNMARK DNAT SNAT MASQUERADE REDIRECT TPROXY CT NOTRACK TRACE TCPMSS DSCP TOS TTL'.split(
+    ' ',
+  ),
+);
+
+/** isChainJump: the rule only passes packets on to another chain (an empty chain acts on nothing). */
+function isChainJump(rule: string): boolean {
+  const target = jumpTarget(rule);
+  return target !== undefined && !ACTING_TARGETS.has(target);
+}
+
+function jumpTarget(rule: string): string | undefined {
+  return /(?:^|\s)-[jg] (\S+)/.exec(rule)?.[1];
+}
+
+/** parseLabels reads Prometheus label pairs (values with \" and \\ escapes). */
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const pair = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+  for (const m of text.matchAll(pair)) labels[m[1] as string] = (m[2] as string).replace(/\\(.)/g, '$1');
+  return labels;
+}
+
+/**
+ * lastDaemonError finds chaos-daemon's most recent error for one pod in its log (zap console format:
+ * time, level, logger, caller, message, then a JSON object with "namespacedName" and "error"). Chaos
+ * Mesh's status says only "unable to set tcs for pod …"; the daemon's log has the command's own error.
+ */
+export function lastDaemonError(logText: string, namespacedName: string): string | undefined {
+  let found: string | undefined;
+  for (const line of logText.split('\n')) {
+    if (!/\tERROR\t/.test(line) || !line.includes(`"namespacedName": "${namespacedName}"`)) continue;
+    const json = line.slice(line.indexOf('{'));
+    try {
+      const fields = JSON.parse(json) as { error?: string };
+      if (fields.error) found = fields.error.trim();
+    } catch {
+      // a line cut short by the tail limit: skip it
+    }
+  }
+  return found;
+}
+
+/** leftoverRules compares the run pods' network rules after removal with the baseline before injection. */
+export function leftoverRules(before: RuleGauges | undefined, after: RuleGauges | undefined): string[] {
+  if (!before || !after) return [];
+  const problems: string[] = [];
+  if (after.activeIptablesRules > before.activeIptablesRules)
+    problems.push(
+      `${after.activeIptablesRules - before.activeIptablesRules} iptables rule(s) still act on traffic in the run's pods`,
+    );
+  if (after.tcRules !== before.tcRules)
+    problems.push(
+      `tc lines in the run's pods: ${after.tcRules} after removal, ${before.tcRules} before injection`,
+    );
+  return problems;
 }

@@ -11,7 +11,9 @@ import { generateChaosMeshCerts } from '../adapters/certs.ts';
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { Kube } from '../adapters/kube.ts';
 import {
+  failureReason,
   judgeInjection,
+  lastDaemonError,
   ruleGaugesOf,
   type ChaosStatus,
   type Injection,
@@ -234,12 +236,50 @@ export async function injectChaos(
     if (injection.state === 'injected') break;
     if (injection.state === 'failing') {
       failingSince ??= performance.now();
-      if (performance.now() - failingSince >= (opts.failingForMs ?? 6_000)) break;
+      if (performance.now() - failingSince >= (opts.failingForMs ?? 6_000)) {
+        injection = await withDaemonError(kube, action, injection);
+        break;
+      }
     } else failingSince = undefined;
     if (performance.now() > deadline) break;
     await sleep(1_000, ctx.signal);
   }
   return { ref, injection, appliedAt, judgedAt: Date.now() };
+}
+
+/**
+ * withDaemonError replaces Chaos Mesh's generic failure ("unable to set tcs for pod …") by the daemon's
+ * own error for the first failing target, read from the daemons' logs, and judges the reason again.
+ */
+async function withDaemonError(
+  kube: Kube,
+  action: ChaosAction['action'],
+  injection: Extract<Injection, { state: 'failing' }>,
+): Promise<Injection> {
+  const target = /^([^/:\s]+\/[^/:\s]+)/.exec(injection.detail)?.[1];
+  if (!target) return injection;
+  const daemons = await kube.core.listNamespacedPod({
+    namespace: CHAOS_NAMESPACE,
+    labelSelector: 'app.kubernetes.io/component=chaos-daemon',
+  });
+  for (const pod of daemons.items) {
+    const log = await kube.core
+      .readNamespacedPodLog({
+        name: pod.metadata?.name as string,
+        namespace: CHAOS_NAMESPACE,
+        sinceSeconds: 300,
+        tailLines: 5000,
+      })
+      .catch(() => '');
+    const error = lastDaemonError(String(log), target);
+    if (error)
+      return {
+        ...injection,
+        reason: failureReason(action, error),
+        detail: `${target}: ${error.split('\n')[0]} (chaos-daemon ${pod.metadata?.name})`,
+      };
+  }
+  return injection;
 }
 
 export interface RemovalOutcome {
@@ -348,7 +388,7 @@ export async function daemonRuleGauges(kube: Kube, namespace: string): Promise<R
     namespace: CHAOS_NAMESPACE,
     labelSelector: 'app.kubernetes.io/component=chaos-daemon',
   });
-  const total: RuleGauges = { iptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
+  const total: RuleGauges = { activeIptablesRules: 0, inertIptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
   for (const pod of daemons.items) {
     const text = await kube.core.connectGetNamespacedPodProxyWithPath({
       name: `${pod.metadata?.name}:31766`,
@@ -356,9 +396,7 @@ export async function daemonRuleGauges(kube: Kube, namespace: string): Promise<R
       path: 'metrics',
     });
     const gauges = ruleGaugesOf(String(text), namespace);
-    total.iptablesRules += gauges.iptablesRules;
-    total.ipsetMembers += gauges.ipsetMembers;
-    total.tcRules += gauges.tcRules;
+    for (const key of Object.keys(total) as (keyof RuleGauges)[]) total[key] += gauges[key];
   }
   return total;
 }

@@ -8,7 +8,7 @@
  */
 import type { Kube } from '../adapters/kube.ts';
 import type { ChaosAction } from '../config/v1alpha1.ts';
-import type { Injection, RuleGauges } from '../core/chaos-status.ts';
+import { leftoverRules, type Injection, type RuleGauges } from '../core/chaos-status.ts';
 import { durationMs } from '../core/duration.ts';
 import { renderManifests, type KubernetesObject } from '../core/render.ts';
 import type { ScenarioModel } from '../core/model.ts';
@@ -37,7 +37,9 @@ export interface FaultOutcome {
   removals: { ref: ChaosRef; forced: boolean }[];
   /** leftovers: chaos resources of the run still present after removal (must be none). */
   leftovers: ChaosRef[];
-  /** gaugesAfter: the daemons' network rules in the run namespace after removal (must be zero). */
+  /** gaugesBefore: the daemons' network rules in the run namespace before injection (the baseline). */
+  gaugesBefore?: RuleGauges;
+  /** gaugesAfter: the same after removal: no active rule, and as many tc lines as the baseline. */
   gaugesAfter?: RuleGauges;
   steps: StepReport[];
   interrupted: boolean;
@@ -116,6 +118,12 @@ export async function tryFault(
         {
           name: `Inject ${action.action} (timeline[${options.entry}], at ${action.at})`,
           run: async (ctx) => {
+            outcome.gaugesBefore = await daemonRuleGauges(kube, namespace);
+            // Teardown runs last-in-first-out: remove the faults, then read the rules they left, then
+            // (unless kept) delete the namespace.
+            teardown.defer('read the network rules left in the run pods', async () => {
+              outcome.gaugesAfter = await daemonRuleGauges(kube, namespace);
+            });
             teardown.defer('remove the chaos resources', removeAll);
             for (const object of timelineObjects) {
               const result = await injectChaos(kube, object as KubernetesObject, action.action, ctx);
@@ -165,7 +173,6 @@ export async function tryFault(
     out.write(error ? `✗ cleanup: ${name}: ${String(error)}\n` : `✓ cleanup: ${name}\n`),
   );
   outcome.leftovers = await listChaos(kube, options.runId);
-  if (options.keep) outcome.gaugesAfter = await daemonRuleGauges(kube, namespace);
   if (failures.length)
     throw new Error(`cleanup failed: ${failures.map((f) => `${f.name}: ${String(f.error)}`).join('; ')}`);
   return outcome;
@@ -183,10 +190,7 @@ export function faultVerdict(outcome: FaultOutcome): { ok: boolean; reasons: str
       ),
     ...outcome.removals.filter((r) => r.forced).map((r) => `${r.ref.name}: removal was forced (dirty)`),
     ...outcome.leftovers.map((r) => `${r.kind} ${r.namespace}/${r.name} remains`),
-    ...(outcome.gaugesAfter &&
-    outcome.gaugesAfter.iptablesRules + outcome.gaugesAfter.ipsetMembers + outcome.gaugesAfter.tcRules > 0
-      ? [`network rules remain in the run's pods: ${JSON.stringify(outcome.gaugesAfter)}`]
-      : []),
+    ...leftoverRules(outcome.gaugesBefore, outcome.gaugesAfter),
   ];
   return { ok: reasons.length === 0, reasons };
 }

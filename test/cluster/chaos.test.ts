@@ -23,6 +23,7 @@ import {
   removeChaos,
 } from '../../harness/runtime/chaos-mesh.ts';
 import { waitFor } from '../../harness/runtime/cluster.ts';
+import { leftoverRules } from '../../harness/core/chaos-status.ts';
 import { CLUSTER, ctx, root, sharedCluster } from './shared.ts';
 
 const runId = `cx-${Date.now().toString(36)}`;
@@ -112,32 +113,51 @@ describe('Chaos Mesh faults (real)', function () {
       return { status: 0, ms: performance.now() - started };
     }
   };
-  const expectRemovedCleanly = async (object: Parameters<typeof refOf>[0]) => {
-    const removal = await removeChaos(kube, refOf(object));
+  /**
+   * withFault injects one timeline entry, runs `during` while it is in place, and always removes it;
+   * then it checks the removal was not forced and that no rule acts on traffic any more (chaos-daemon's
+   * gauges against the baseline read before the injection).
+   */
+  const withFault = async (
+    action: Parameters<typeof injectChaos>[2],
+    during: (outcome: Awaited<ReturnType<typeof injectChaos>>) => Promise<void>,
+  ) => {
+    const object = timelineObject(action);
+    const before = await daemonRuleGauges(kube, namespace);
+    let removal: Awaited<ReturnType<typeof removeChaos>> | undefined;
+    try {
+      await during(await injectChaos(kube, object, action, ctx));
+    } finally {
+      removal = await removeChaos(kube, refOf(object));
+    }
     assert.equal(removal.forced, false, 'Chaos Mesh recovered the fault without forcing');
     assert.equal(await readChaos(kube, refOf(object)), undefined);
+    assert.deepEqual(leftoverRules(before, await daemonRuleGauges(kube, namespace)), []);
   };
+  const injected = (outcome: Awaited<ReturnType<typeof injectChaos>>) =>
+    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
 
   it('pod-kill: the selected pod is replaced by one with a new UID', async () => {
     const before = new Map((await pods('api')).map((p) => [p.metadata?.name, p.metadata?.uid]));
-    const outcome = await injectChaos(kube, timelineObject('pod-kill'), 'pod-kill', ctx);
-    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
-    const killed = outcome.injection.targets.map((t) => t.split('/')[1]);
-    assert.equal(killed.length, 1);
-    await waitFor(
-      ctx,
-      60_000,
-      async () => {
-        const now = await readyPods('api');
-        const gone = !now.some(
-          (p) => p.metadata?.name === killed[0] && p.metadata?.uid === before.get(killed[0]),
-        );
-        const replaced = now.filter((p) => !before.has(p.metadata?.name)).length >= 1;
-        return gone && replaced && now.length === 2 ? true : undefined;
-      },
-      async () => `api pods: ${(await pods('api')).map((p) => p.metadata?.name).join(', ')}`,
-    );
-    await expectRemovedCleanly(timelineObject('pod-kill'));
+    await withFault('pod-kill', async (outcome) => {
+      injected(outcome);
+      if (outcome.injection.state !== 'injected') return;
+      const killed = outcome.injection.targets.map((t) => t.split('/')[1]);
+      assert.equal(killed.length, 1);
+      await waitFor(
+        ctx,
+        60_000,
+        async () => {
+          const now = await readyPods('api');
+          const gone = !now.some(
+            (p) => p.metadata?.name === killed[0] && p.metadata?.uid === before.get(killed[0]),
+          );
+          const replaced = now.filter((p) => !before.has(p.metadata?.name)).length >= 1;
+          return gone && replaced && now.length === 2 ? true : undefined;
+        },
+        async () => `api pods: ${(await pods('api')).map((p) => p.metadata?.name).join(', ')}`,
+      );
+    });
   });
 
   it('container-kill: the container restart count rises', async () => {
@@ -149,39 +169,36 @@ describe('Chaos Mesh faults (real)', function () {
         ]),
       );
     const before = await restarts();
-    const outcome = await injectChaos(kube, timelineObject('container-kill'), 'container-kill', ctx);
-    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
-    const target = outcome.injection.targets[0]?.split('/')[1];
+    await withFault('container-kill', async (outcome) => {
+      injected(outcome);
+      if (outcome.injection.state !== 'injected') return;
+      const target = outcome.injection.targets[0]?.split('/')[1];
+      await waitFor(
+        ctx,
+        60_000,
+        async () => (((await restarts()).get(target) ?? 0) > (before.get(target) ?? 0) ? true : undefined),
+        async () => `restart count of ${target} still ${(await restarts()).get(target)}`,
+      );
+    });
+  });
+
+  it('network-partition: calls to the dependency fail while it lasts, and no rule acts after', async () => {
     await waitFor(
       ctx,
       60_000,
-      async () => (((await restarts()).get(target) ?? 0) > (before.get(target) ?? 0) ? true : undefined),
-      async () => `restart count of ${target} still ${(await restarts()).get(target)}`,
+      async () => ((await get('/dependency')).status === 200 ? true : undefined),
+      async () => 'the dependency does not answer before the partition',
     );
-    await expectRemovedCleanly(timelineObject('container-kill'));
-  });
-
-  it('network-partition: calls to the dependency fail while it lasts, and every rule is gone after', async () => {
-    assert.equal((await get('/dependency')).status, 200, 'the dependency answers before the partition');
-    const object = timelineObject('network-partition');
-    const outcome = await injectChaos(kube, object, 'network-partition', ctx);
-    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
-    const during = await Promise.all(Array.from({ length: 10 }, () => get('/dependency')));
-    assert.ok(
-      during.every((r) => r.status === 502),
-      `every call to the dependency fails with 502: ${during.map((r) => r.status).join(',')}`,
-    );
-    assert.ok((await get('/work')).status === 200, 'requests that do not use the dependency still succeed');
-    const gauges = await daemonRuleGauges(kube, namespace);
-    assert.ok(
-      gauges.iptablesRules > 0 && gauges.ipsetMembers > 0,
-      `rules installed: ${JSON.stringify(gauges)}`,
-    );
-    await expectRemovedCleanly(object);
-    assert.deepEqual(await daemonRuleGauges(kube, namespace), {
-      iptablesRules: 0,
-      ipsetMembers: 0,
-      tcRules: 0,
+    await withFault('network-partition', async (outcome) => {
+      injected(outcome);
+      const during = await Promise.all(Array.from({ length: 10 }, () => get('/dependency')));
+      assert.ok(
+        during.every((r) => r.status === 502),
+        `every call to the dependency fails with 502: ${during.map((r) => r.status).join(',')}`,
+      );
+      assert.equal((await get('/work')).status, 200, 'requests that do not use the dependency succeed');
+      const gauges = await daemonRuleGauges(kube, namespace);
+      assert.ok(gauges.activeIptablesRules > 0, `DROP rules act on traffic: ${JSON.stringify(gauges)}`);
     });
     await waitFor(
       ctx,
@@ -191,53 +208,43 @@ describe('Chaos Mesh faults (real)', function () {
     );
   });
 
-  it('network-delay: reported as not injected because the kernel lacks sch_netem', async function () {
-    const object = timelineObject('network-delay');
-    const outcome = await injectChaos(kube, object, 'network-delay', ctx);
-    assert.equal(outcome.injection.state, 'failing', JSON.stringify(outcome.injection));
-    assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_netem');
-    await expectRemovedCleanly(object);
-    assert.deepEqual(await daemonRuleGauges(kube, namespace), {
-      iptablesRules: 0,
-      ipsetMembers: 0,
-      tcRules: 0,
+  it('network-delay: reported as not injected because the kernel lacks sch_netem', async () => {
+    await withFault('network-delay', async (outcome) => {
+      assert.equal(outcome.injection.state, 'failing', JSON.stringify(outcome.injection));
+      if (outcome.injection.state !== 'failing') return;
+      assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_netem');
+      assert.match(outcome.injection.detail, /qdisc kind is unknown/);
     });
   });
 
   it('cpu-stress: latency of CPU-bound requests rises while it lasts', async () => {
     const median = async () => {
       const samples: number[] = [];
-      for (let i = 0; i < 20; i++) samples.push((await get('/work')).ms);
+      for (let i = 0; i < 21; i++) samples.push((await get('/work')).ms);
       return samples.sort((a, b) => a - b)[10] as number;
     };
     const baseline = await median();
-    const object = timelineObject('cpu-stress');
-    const outcome = await injectChaos(kube, object, 'cpu-stress', ctx);
-    assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
-    await new Promise((r) => setTimeout(r, 3_000));
-    const stressed = await median();
-    assert.ok(
-      stressed > baseline * 2,
-      `median latency ${baseline.toFixed(1)} ms → ${stressed.toFixed(1)} ms`,
-    );
-    await expectRemovedCleanly(object);
+    await withFault('cpu-stress', async (outcome) => {
+      injected(outcome);
+      await new Promise((r) => setTimeout(r, 3_000));
+      const stressed = await median();
+      assert.ok(
+        stressed > baseline * 2,
+        `median /work latency ${baseline.toFixed(1)} ms → ${stressed.toFixed(1)} ms under stress`,
+      );
+    });
   });
 
-  it('bandwidth: injected with sch_tbf, or reported as not injectable', async () => {
-    const object = timelineObject('bandwidth');
-    const outcome = await injectChaos(kube, object, 'bandwidth', ctx);
-    if (outcome.injection.state === 'failing')
-      assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_tbf');
-    else {
-      assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
+  it('bandwidth: injected with sch_tbf (a tc rule appears), or reported as not injectable', async () => {
+    await withFault('bandwidth', async (outcome) => {
+      if (outcome.injection.state === 'failing') {
+        assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_tbf');
+        return;
+      }
+      injected(outcome);
       const gauges = await daemonRuleGauges(kube, namespace);
-      assert.ok(gauges.tcRules > 0, `a tc rule is installed: ${JSON.stringify(gauges)}`);
-    }
-    await expectRemovedCleanly(object);
-    assert.deepEqual(await daemonRuleGauges(kube, namespace), {
-      iptablesRules: 0,
-      ipsetMembers: 0,
-      tcRules: 0,
+      const baselineTc = 2 * (await kube.core.listNamespacedPod({ namespace })).items.length;
+      assert.ok(gauges.tcRules > baselineTc, `tc lines beyond the baseline: ${JSON.stringify(gauges)}`);
     });
   });
 
@@ -279,19 +286,18 @@ describe('Chaos Mesh faults (real)', function () {
       );
       assert.equal((await listChaos(kube, faultRun)).length, 1, 'one NetworkChaos: api has no variants');
       const during = await daemonRuleGauges(kube, faultNamespace);
-      assert.ok(during.iptablesRules > 0, `rules installed before the interrupt: ${JSON.stringify(during)}`);
+      assert.ok(during.activeIptablesRules > 0, `rules act before the interrupt: ${JSON.stringify(during)}`);
       child.kill('SIGINT');
       assert.equal(await exited, 130, `exit code after SIGINT; stderr: ${stderr.slice(-2000)}`);
       assert.deepEqual(await listChaos(kube, faultRun), [], 'no chaos resource of the run remains');
-      assert.deepEqual(await daemonRuleGauges(kube, faultNamespace), {
-        iptablesRules: 0,
-        ipsetMembers: 0,
-        tcRules: 0,
-      });
-      assert.match(
-        stdout,
-        /leftover chaos resources of run .*: 0; network rules in its pods: \{"iptablesRules":0,"ipsetMembers":0,"tcRules":0\}/,
+      const after = await daemonRuleGauges(kube, faultNamespace);
+      assert.equal(after.activeIptablesRules, 0, `no rule acts on traffic: ${JSON.stringify(after)}`);
+      assert.equal(
+        after.tcRules,
+        2 * (await kube.core.listNamespacedPod({ namespace: faultNamespace })).items.length,
       );
+      assert.match(stdout, new RegExp(`leftover chaos resources of run ${faultRun}: 0`));
+      assert.match(stdout, /interrupted; network-partition: injected, recovered, nothing left behind/);
     } finally {
       child.kill('SIGKILL');
       await kube.core.deleteNamespace({ name: faultNamespace }).catch(() => undefined);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import {
   failureReason,
   judgeInjection,
+  lastDaemonError,
+  leftoverRules,
   ruleGaugesOf,
   type ChaosStatus,
 } from '../../harness/core/chaos-status.ts';
@@ -127,17 +129,70 @@ describe('chaos status: failureReason', () => {
 });
 
 describe('chaos status: ruleGaugesOf', () => {
-  const text = [
+  const rule = (pod: string, chain: string, ruleText: string, ns = 'probelab-r1') =>
+    `chaos_daemon_iptables_packets{chain="${chain}",container="sample",namespace="${ns}",pod="${pod}",policy="-",rule="${ruleText}",table="filter"} 0`;
+  const during = [
     '# HELP chaos_daemon_ipset_members Total number of ipset members',
     'chaos_daemon_ipset_members{container="sample",namespace="probelab-r1",pod="api-1"} 3',
     'chaos_daemon_ipset_members{container="sample",namespace="other",pod="x"} 7',
-    'chaos_daemon_tcs_rules{container="sample",namespace="probelab-r1",pod="api-1"} 1',
-    'chaos_daemon_iptables_packets{chain="CHAOS-INPUT",container="sample",namespace="probelab-r1",pod="api-1",policy="ACCEPT",rule="-A x",table="filter"} 12',
-    'chaos_daemon_iptables_packets{chain="CHAOS-OUTPUT",container="sample",namespace="probelab-r1",pod="api-1",policy="ACCEPT",rule="-A y",table="filter"} 0',
-    'chaos_daemon_iptables_packets{chain="X",container="sample",namespace="probelab-r10",pod="z",policy="ACCEPT",rule="-A z",table="filter"} 0',
-  ].join('\n');
-  it('sums the gauges of one namespace only', () =>
-    assert.deepEqual(ruleGaugesOf(text, 'probelab-r1'), { iptablesRules: 2, ipsetMembers: 3, tcRules: 1 }));
+    'chaos_daemon_tcs_rules{container="sample",namespace="probelab-r1",pod="api-1"} 2',
+    rule('api-1', 'INPUT', '-j CHAOS-INPUT'),
+    rule('api-1', 'OUTPUT', '-j CHAOS-OUTPUT'),
+    rule('api-1', 'CHAOS-INPUT', '-j INPUT/t2-ne_9ad'),
+    rule('api-1', 'INPUT/t2-ne_9ad', '-i eth0 -m set --match-set t2-ne_9ad_set_tgt src,dst -j DROP'),
+    rule('api-1', 'OUTPUT/t2-ne_9ad', '-o eth0 -m set --match-set t2-ne_9ad_set_tgt dst,dst -j DROP'),
+    rule('z', 'INPUT', '-j DROP', 'probelab-r10'),
+  ];
+  it('counts a DROP rule reached through CHAOS-INPUT as active, an unreferenced chain as inert', () =>
+    assert.deepEqual(ruleGaugesOf(during.join('\n'), 'probelab-r1'), {
+      activeIptablesRules: 1,
+      inertIptablesRules: 1,
+      ipsetMembers: 3,
+      tcRules: 2,
+    }));
+  it('after recovery (CHAOS-INPUT emptied) nothing is active, the fault chains are inert', () => {
+    const after = during.filter((l) => !l.includes('chain="CHAOS-INPUT"'));
+    assert.deepEqual(ruleGaugesOf(after.join('\n'), 'probelab-r1'), {
+      activeIptablesRules: 0,
+      inertIptablesRules: 2,
+      ipsetMembers: 3,
+      tcRules: 2,
+    });
+  });
   it('is all zero for a namespace without faults', () =>
-    assert.deepEqual(ruleGaugesOf(text, 'probelab-r2'), { iptablesRules: 0, ipsetMembers: 0, tcRules: 0 }));
+    assert.deepEqual(ruleGaugesOf(during.join('\n'), 'probelab-r2'), {
+      activeIptablesRules: 0,
+      inertIptablesRules: 0,
+      ipsetMembers: 0,
+      tcRules: 0,
+    }));
+});
+
+describe('chaos status: lastDaemonError', () => {
+  const log = [
+    '2026-11-23T13:18:36.310Z\tINFO\tchaos-daemon.daemon-server\tchaosdaemon/server.go:187\thandling tc request\t{"namespacedName": "ns/api-1", "tcs": "x"}',
+    '2026-11-23T13:18:36.336Z\tERROR\tchaos-daemon.daemon-server\tpb/chaosdaemon.pb.go:4233\terror while adding tc\t{"namespacedName": "ns/api-1", "error": "error code: exit status 2, msg: Error: Specified qdisc kind is unknown.\\n"}',
+    '2026-11-23T13:18:37.000Z\tERROR\tchaos-daemon.daemon-server\tx.go:1\tother pod\t{"namespacedName": "ns/api-2", "error": "something else"}',
+    '2026-11-23T13:18:38.000Z\tERROR\tchaos-daemon.daemon-server\tx.go:1\tcut short\t{"namespacedName": "ns/api-1", "error": "trunc',
+  ].join('\n');
+  it("finds the pod's last complete error", () =>
+    assert.equal(
+      lastDaemonError(log, 'ns/api-1'),
+      'error code: exit status 2, msg: Error: Specified qdisc kind is unknown.',
+    ));
+  it('is undefined for a pod without errors', () => assert.equal(lastDaemonError(log, 'ns/db-1'), undefined));
+});
+
+describe('fault: leftoverRules', () => {
+  const base = { activeIptablesRules: 0, inertIptablesRules: 0, ipsetMembers: 0, tcRules: 6 };
+  it('accepts inert chains and filled ipsets Chaos Mesh leaves', () =>
+    assert.deepEqual(leftoverRules(base, { ...base, inertIptablesRules: 4, ipsetMembers: 20 }), []));
+  it('flags a rule that still acts', () =>
+    assert.deepEqual(leftoverRules(base, { ...base, activeIptablesRules: 2 }), [
+      "2 iptables rule(s) still act on traffic in the run's pods",
+    ]));
+  it('flags a tc line beyond the baseline', () =>
+    assert.deepEqual(leftoverRules(base, { ...base, tcRules: 7 }), [
+      "tc lines in the run's pods: 7 after removal, 6 before injection",
+    ]));
 });

@@ -195,9 +195,11 @@ export async function faultCommand(file: string, flags: FaultFlags, io: IO): Pro
       `${outcome.interrupted ? 'interrupted; ' : ''}${outcome.action}: ${verdict.ok ? 'injected, recovered, nothing left behind' : 'FAILED'}\n`,
     );
     for (const reason of verdict.reasons) io.stdout.write(`  - ${reason}\n`);
-    io.stdout.write(
-      `leftover chaos resources of run ${flags.runId}: ${outcome.leftovers.length}${outcome.gaugesAfter ? `; network rules in its pods: ${JSON.stringify(outcome.gaugesAfter)}` : ''}\n`,
-    );
+    io.stdout.write(`leftover chaos resources of run ${flags.runId}: ${outcome.leftovers.length}\n`);
+    if (outcome.gaugesBefore && outcome.gaugesAfter)
+      io.stdout.write(
+        `network rules in its pods (chaos-daemon gauges): before ${JSON.stringify(outcome.gaugesBefore)}, after ${JSON.stringify(outcome.gaugesAfter)}\n`,
+      );
     return verdict.ok || outcome.interrupted ? EXIT.ok : EXIT.failed;
   });
 }
