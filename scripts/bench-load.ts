@@ -2,7 +2,11 @@
  * bench-load: how much load this machine can drive with k6 against the local sample service, with wrk as
  * the reference. Not a test: it measures, prints a table and exits 0.
  *
- *   node scripts/bench-load.ts [--duration 10s] [--rates 500,1000,...] [--wrk-connections 10,50]
+ *   node scripts/bench-load.ts [--duration 10s] [--rates 500,1000,...] [--wrk-connections 10,50] [--cluster]
+ *
+ * With --cluster the target is the sample service deployed on the kind cluster `probelab` (2 replicas
+ * behind a NodePort on 127.0.0.1, reached through kube-proxy as in a run) instead of a local process;
+ * the namespace is removed afterwards.
  *
  * k6 runs exactly as a probelab run does (harness/adapters/k6.ts: the stepped-load script, one constant
  * step, --out json tailed into series), and again without the points file (summary only), to show what
@@ -19,6 +23,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLoad, steppedLoadScript } from '../harness/adapters/k6.ts';
+import { kindAt } from '../harness/adapters/kind.ts';
+import { connectKube } from '../harness/adapters/kube.ts';
+import { pathsFor } from '../harness/adapters/paths.ts';
+import { loadScenario } from '../harness/config/load.ts';
+import { renderManifests } from '../harness/core/render.ts';
 import { CommandError, runCommand } from '../harness/adapters/process.ts';
 import { scenarioSchema } from '../harness/config/v1alpha1.ts';
 import { parseDuration } from '../harness/core/duration.ts';
@@ -47,6 +56,7 @@ async function main(): Promise<void> {
       rates: { type: 'string', default: '250,500,1000,1500,2000,3000,4000,6000,8000,12000' },
       'wrk-connections': { type: 'string', default: '10,50' },
       'pre-allocated-vus': { type: 'string', default: '200' },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const durationMs = parseDuration(values.duration);
@@ -60,6 +70,7 @@ async function main(): Promise<void> {
 
   const work = await mkdtemp(join(tmpdir(), 'probelab-bench-'));
   const stopService = new AbortController();
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     const k6 = (
       await runCommand('bash', [join(repo, 'clusters/images/k6/build.sh')], { timeoutMs: 20 * 60_000 })
@@ -68,12 +79,19 @@ async function main(): Promise<void> {
       .split('\n')
       .at(-1) as string;
     const wrk = await findWrk();
-    const sample = join(work, 'sample');
-    await runCommand('go', ['build', '-o', sample, '.'], {
-      cwd: join(repo, 'services/sample'),
-      env: { PATH: `${process.env.PATH}:/usr/local/go/bin`, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
-    });
-    const baseUrl = await startSample(sample, stopService.signal);
+    let baseUrl: string;
+    if (values.cluster) {
+      const deployed = await deployOnCluster();
+      cleanups.push(deployed.remove);
+      baseUrl = deployed.baseUrl;
+    } else {
+      const sample = join(work, 'sample');
+      await runCommand('go', ['build', '-o', sample, '.'], {
+        cwd: join(repo, 'services/sample'),
+        env: { PATH: `${process.env.PATH}:/usr/local/go/bin`, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
+      });
+      baseUrl = await startSample(sample, stopService.signal);
+    }
     const { cpus, model } = await machine();
     console.log(`machine: ${cpus} CPUs (${model}); k6 ${k6}; sample service at ${baseUrl}`);
     console.log(
@@ -120,6 +138,7 @@ async function main(): Promise<void> {
     console.log(`\n${table(rows)}`);
   } finally {
     stopService.abort();
+    for (const cleanup of cleanups.reverse()) await cleanup();
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -227,6 +246,56 @@ async function measureWrk(wrk: string, baseUrl: string, connections: number, dur
     p99Ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
     note: `closed loop, ${connections} connections; errors: ${/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0} non-2xx`,
     sustained: undefined,
+  };
+}
+
+/** deployOnCluster deploys the sample service (2 replicas, NodePort 30087) on the kind cluster `probelab`. */
+async function deployOnCluster(): Promise<{ baseUrl: string; remove: () => Promise<void> }> {
+  const paths = pathsFor(repo, process.env);
+  const kubeconfig = paths.kubeconfig('probelab');
+  await kindAt(join(paths.bin, 'kind')).writeKubeconfig('probelab', kubeconfig);
+  const kube = connectKube(kubeconfig);
+  const image = (
+    await runCommand('bash', [join(repo, 'clusters/images/sample/build.sh')], { timeoutMs: 10 * 60_000 })
+  ).stdout
+    .trim()
+    .split('\n')
+    .at(-1) as string;
+  await kindAt(join(paths.bin, 'kind')).loadImage('probelab', image);
+  const { model, problems } = loadScenario(`
+apiVersion: probelab.dev/v1alpha1
+kind: Scenario
+metadata: { name: bench-load }
+workloads:
+  - name: web
+    replicas: 2
+    probes:
+      readiness: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
+load: { workload: web, stages: [{ rps: 1, duration: 1m }] }
+`);
+  if (!model) throw new Error(`internal: the bench scenario does not load: ${JSON.stringify(problems)}`);
+  const nodePort = 30087;
+  const rendered = renderManifests(model, { runId: 'bench', image, nodePorts: [nodePort] });
+  await kube.apply(rendered.objects);
+  const baseUrl = `http://127.0.0.1:${nodePort}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${baseUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    const deployment = await kube.apps.readNamespacedDeployment({
+      name: 'web',
+      namespace: rendered.namespace,
+    });
+    if (ok && deployment.status?.availableReplicas === 2) break;
+    if (i > 120) throw new Error('the sample service on the cluster did not become available in 2 minutes');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return {
+    baseUrl,
+    remove: async () => {
+      await kube.core.deleteNamespace({ name: rendered.namespace }).catch(() => undefined);
+    },
   };
 }
 

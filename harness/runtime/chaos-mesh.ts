@@ -128,12 +128,19 @@ export async function installChaosMesh(
         name: 'chaos-daemon',
         namespace: CHAOS_NAMESPACE,
       });
+      // Ready means the current spec rolled out everywhere, not that old pods still answer.
       const desired = daemons.status?.desiredNumberScheduled ?? 0;
-      return (deployment.status?.availableReplicas ?? 0) >= 1 &&
+      const deploymentCurrent =
+        (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) &&
+        (deployment.status?.updatedReplicas ?? 0) >= 1 &&
+        (deployment.status?.availableReplicas ?? 0) >= 1 &&
+        (deployment.status?.replicas ?? 0) === (deployment.status?.updatedReplicas ?? 0);
+      const daemonsCurrent =
+        (daemons.status?.observedGeneration ?? 0) >= (daemons.metadata?.generation ?? 1) &&
         desired > 0 &&
-        daemons.status?.numberReady === desired
-        ? `controller ready, ${desired} daemon(s) ready`
-        : undefined;
+        daemons.status?.updatedNumberScheduled === desired &&
+        daemons.status?.numberAvailable === desired;
+      return deploymentCurrent && daemonsCurrent ? `controller ready, ${desired} daemon(s) ready` : undefined;
     },
     async () => {
       const pods = await kube.core.listNamespacedPod({ namespace: CHAOS_NAMESPACE });

@@ -185,8 +185,8 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
     {
       name: 'Load the sample service image',
       run: async (ctx) => {
-        await (kind as Kind).loadImage(options.name, built.sampleImage as string, ctx.signal);
-        return built.sampleImage;
+        const result = await (kind as Kind).loadImage(options.name, built.sampleImage as string, ctx.signal);
+        return `${built.sampleImage} (${result})`;
       },
     },
     ...(options.images === 'local'
@@ -195,8 +195,10 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
             name: 'Load the Chaos Mesh images',
             run: async (ctx: StepContext) => {
               const images = imagesOf(await readChaosMeshManifest(env.paths.repo));
-              for (const image of images) await (kind as Kind).loadImage(options.name, image, ctx.signal);
-              return images.join(', ');
+              const results = [];
+              for (const image of images)
+                results.push(`${image} (${await (kind as Kind).loadImage(options.name, image, ctx.signal)})`);
+              return results.join(', ');
             },
           },
         ]
