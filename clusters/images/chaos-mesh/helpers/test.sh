@@ -8,18 +8,22 @@ nsexec=${1:?usage: test.sh NSEXEC PAUSE}
 pause=${2:?usage: test.sh NSEXEC PAUSE}
 [[ $(id -u) == 0 ]] || { echo "test.sh: entering namespaces needs root; run as root" >&2; exit 1; }
 
-passed=0 failed=0 holders=()
+passed=0 failed=0 holders=() holder=
 check() { # check NAME CONDITION-RESULT DETAIL
   if [[ $2 == 0 ]]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1: $3"; fi
 }
-cleanup() { ((${#holders[@]})) && kill "${holders[@]}" 2>/dev/null; wait 2>/dev/null; }
+# The holder is init of its pid namespace: only SIGKILL reaches it from outside, and unshare
+# itself ignores SIGTERM while it waits for it.
+cleanup() {
+  [[ -n ${holder:-} ]] && kill -KILL "$holder" 2>/dev/null
+  wait 2>/dev/null
+}
 trap cleanup EXIT
 
 # A process in fresh net + pid namespaces to enter. unshare -f forks, so the namespace holder is
 # the sleep, a child of the unshare process; find it.
-unshare --net --pid --fork --mount-proc sleep 300 &
+unshare --net --pid --fork --mount-proc sleep 300 2>/dev/null &
 holders+=($!)
-holder=
 for _ in $(seq 50); do
   holder=$(pgrep -P "${holders[0]}" -x sleep) && break
   sleep 0.1
