@@ -63,6 +63,11 @@ export interface InstallOptions {
   crdsDir: string;
   /** version is CHAOS_MESH_VERSION; the manifest's image tags must carry it. */
   version: string;
+  /**
+   * imageIds: the engine's image ID of each locally built image. They go into the pod templates, so that
+   * a rebuilt image (same tag, new content) rolls the pods out; without them the tag alone decides.
+   */
+  imageIds?: Record<string, string>;
 }
 
 export async function readChaosMeshManifest(repo: string): Promise<KubernetesObject[]> {
@@ -78,6 +83,27 @@ export function imagesOf(objects: readonly KubernetesObject[]): string[] {
     const spec = (o as { spec?: { template?: { spec?: { containers?: { image: string }[] } } } }).spec;
     return (spec?.template?.spec?.containers ?? []).map((c) => c.image);
   });
+}
+
+function annotateImageIds(object: KubernetesObject, ids: Record<string, string>): void {
+  const template = (
+    object as {
+      spec?: {
+        template?: {
+          metadata?: { annotations?: Record<string, string> };
+          spec?: { containers?: { image: string }[] };
+        };
+      };
+    }
+  ).spec?.template;
+  if (!template?.spec?.containers) return;
+  const used = template.spec.containers.map((c) => ids[c.image]).filter(Boolean);
+  if (used.length === 0) return;
+  template.metadata ??= {};
+  template.metadata.annotations = {
+    ...template.metadata.annotations,
+    'probelab.dev/image-ids': used.join(','),
+  };
 }
 
 async function readCrds(crdsDir: string): Promise<KubernetesObject[]> {
@@ -112,6 +138,7 @@ export async function installChaosMesh(
   const crds = await readCrds(options.crdsDir);
   await kube.apply(crds);
   ctx.note(`${crds.length} CRDs applied`);
+  if (options.imageIds) for (const object of manifest) annotateImageIds(object, options.imageIds);
   const [namespace, ...rest] = manifest;
   await kube.apply([namespace as KubernetesObject]);
   await ensureCertSecrets(kube, ctx);
@@ -291,14 +318,25 @@ async function withDaemonError(
 
 export interface RemovalOutcome {
   ref: ChaosRef;
-  /** forced: the recovery finalizer did not finish in time and was removed; the run is dirty. */
+  /**
+   * forced: the fault had been injected, Chaos Mesh's recovery did not finish in time, and its finalizer
+   * was removed: nothing proves the fault was undone, so the run is dirty.
+   */
   forced: boolean;
+  /**
+   * neverInjected: no target was ever injected. Chaos Mesh keeps retrying the apply of such a fault and
+   * never completes its finalizer, so the finalizer is removed (nothing was applied to undo) and the
+   * fault's entries are dropped from the per-pod PodNetworkChaos objects, where they would otherwise
+   * keep failing every later network fault on those pods.
+   */
+  neverInjected: boolean;
 }
 
 /**
  * removeChaos deletes a chaos resource and waits for Chaos Mesh's recovery finalizer to finish (the fault
  * undone in every target); only if that does not happen within `timeoutMs` are the finalizers removed,
- * and the outcome says `forced` so the run is reported dirty. Idempotent: a missing resource is removed.
+ * and the outcome says `forced` so the run is reported dirty. A fault that was never injected is not
+ * waited for (see RemovalOutcome.neverInjected). Idempotent: a missing resource is removed.
  */
 export async function removeChaos(
   kube: Kube,
@@ -312,15 +350,20 @@ export async function removeChaos(
     plural: ref.plural,
     name: ref.name,
   };
+  const current = await readChaos(kube, ref);
+  if (!current) return { ref, forced: false, neverInjected: false };
+  const records = current.status?.experiment?.containerRecords ?? [];
+  const neverInjected =
+    records.length > 0 && records.every((r) => (r.injectedCount ?? 0) === 0 && r.phase !== 'Injected');
   try {
     await kube.custom.deleteNamespacedCustomObject(params);
   } catch (error) {
-    if ((error as { code?: number }).code === 404) return { ref, forced: false };
+    if ((error as { code?: number }).code === 404) return { ref, forced: false, neverInjected };
     throw error;
   }
-  const deadline = performance.now() + (opts.timeoutMs ?? 60_000);
+  const deadline = performance.now() + (neverInjected ? 5_000 : (opts.timeoutMs ?? 60_000));
   while (performance.now() < deadline) {
-    if (!(await readChaos(kube, ref))) return { ref, forced: false };
+    if (!(await readChaos(kube, ref))) return { ref, forced: false, neverInjected };
     await sleep(1_000, opts.signal);
   }
   await kube.objects.patch(
@@ -336,12 +379,51 @@ export async function removeChaos(
     // A merge patch that empties the list; finalizers are not owned by probelab's field manager.
     PatchStrategy.MergePatch,
   );
+  if (ref.kind === 'NetworkChaos') await dropPodNetworkChaosEntries(kube, ref);
   const forcedDeadline = performance.now() + 30_000;
   while (performance.now() < forcedDeadline) {
-    if (!(await readChaos(kube, ref))) return { ref, forced: true };
+    if (!(await readChaos(kube, ref))) return { ref, forced: !neverInjected, neverInjected };
     await sleep(1_000, opts.signal);
   }
   throw new UserError(`${describeRef(ref)} is still present after its finalizers were removed`);
+}
+
+/**
+ * dropPodNetworkChaosEntries removes a NetworkChaos's entries (source "<namespace>/<name>") from the
+ * PodNetworkChaos objects Chaos Mesh keeps per pod; the controller then applies what remains.
+ */
+async function dropPodNetworkChaosEntries(kube: Kube, ref: ChaosRef): Promise<void> {
+  const source = `${ref.namespace}/${ref.name}`;
+  const list = (await kube.custom.listNamespacedCustomObject({
+    group: CHAOS_GROUP,
+    version: CHAOS_VERSION,
+    namespace: ref.namespace,
+    plural: 'podnetworkchaos',
+  })) as { items?: (KubernetesObject & { spec?: Record<string, { source?: string }[] | undefined> })[] };
+  for (const item of list.items ?? []) {
+    const spec = item.spec ?? {};
+    const kept: Record<string, { source?: string }[]> = {};
+    let changed = false;
+    for (const key of ['ipsets', 'iptables', 'tcs']) {
+      const entries = spec[key] ?? [];
+      kept[key] = entries.filter((e) => e.source !== source);
+      changed ||= kept[key].length !== entries.length;
+    }
+    if (!changed) continue;
+    await kube.objects.patch(
+      {
+        apiVersion: `${CHAOS_GROUP}/${CHAOS_VERSION}`,
+        kind: 'PodNetworkChaos',
+        metadata: { name: item.metadata?.name as string, namespace: ref.namespace },
+        spec: kept,
+      } as never,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  }
 }
 
 /** listChaos finds every chaos resource probelab created (optionally of one run), in every namespace. */

@@ -36,7 +36,7 @@ export async function cleanLeftovers(kube: Kube, options: CleanOptions, ctx: Ste
   for (const ref of chaos) {
     const removed = await removeChaos(kube, ref, { signal: ctx.signal });
     ctx.note(
-      `removed ${ref.kind} ${ref.namespace}/${ref.name}${removed.forced ? ' (forced: Chaos Mesh did not finish its recovery; check the target pods)' : ''}`,
+      `removed ${ref.kind} ${ref.namespace}/${ref.name}${removed.forced ? ' (forced: Chaos Mesh did not finish its recovery; check the target pods)' : removed.neverInjected ? ' (never injected)' : ''}`,
     );
   }
   for (const name of namespaces) {

@@ -245,6 +245,9 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
             repo: env.paths.repo,
             crdsDir: built.chaosMeshCrds as string,
             version: await readVersion(env.paths.repo, 'CHAOS_MESH_VERSION'),
+            ...(options.images === 'local'
+              ? { imageIds: await imageIdsOf(imagesOf(await readChaosMeshManifest(env.paths.repo))) }
+              : {}),
           },
           ctx,
         ),
@@ -377,6 +380,20 @@ async function whyNotReusable(
   } catch (error) {
     return `its API server does not answer (${String(error).split('\n')[0]})`;
   }
+}
+
+async function imageIdsOf(images: readonly string[]): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const image of images) {
+    const { stdout } = await runCommand('docker', ['image', 'inspect', '-f', '{{.Id}}', image], {
+      timeoutMs: 30_000,
+    });
+    ids[image] = stdout
+      .trim()
+      .replace(/^sha256:/, '')
+      .slice(0, 12);
+  }
+  return ids;
 }
 
 /** readVersion reads KEY from clusters/versions.env, the one place versions are pinned. */

@@ -34,7 +34,7 @@ export interface FaultOptions {
 export interface FaultOutcome {
   action: ChaosAction['action'];
   injections: { ref: ChaosRef; injection: Injection }[];
-  removals: { ref: ChaosRef; forced: boolean }[];
+  removals: { ref: ChaosRef; forced: boolean; neverInjected: boolean }[];
   /** leftovers: chaos resources of the run still present after removal (must be none). */
   leftovers: ChaosRef[];
   /** gaugesBefore: the daemons' network rules in the run namespace before injection (the baseline). */
@@ -154,7 +154,12 @@ export async function tryFault(
           run: async () => {
             await removeAll();
             const forced = outcome.removals.filter((r) => r.forced);
-            return forced.length ? `${forced.length} forced (the run is dirty)` : 'recovered';
+            const never = outcome.removals.filter((r) => r.neverInjected);
+            return forced.length
+              ? `${forced.length} forced (the run is dirty)`
+              : never.length
+                ? `${never.length} never injected: finalizer removed, its per-pod entries dropped`
+                : 'recovered';
           },
         },
       ],

@@ -84,10 +84,20 @@ describe('Chaos Mesh faults (real)', function () {
   after(async function () {
     if (!kube) return;
     for (const ref of await listChaos(kube, runId)) await removeChaos(kube, ref);
-    if (!process.env.PROBELAB_KEEP_TEST_NAMESPACE)
-      await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    if (!process.env.PROBELAB_KEEP_TEST_NAMESPACE) await deleteNamespace(namespace);
   });
 
+  /** deleteNamespace waits until it is gone, so its NodePorts are free for the next suite. */
+  const deleteNamespace = async (name: string) => {
+    await kube.core.deleteNamespace({ name }).catch(() => undefined);
+    await waitFor(
+      ctx,
+      180_000,
+      async () =>
+        (await kube.core.listNamespace()).items.some((n) => n.metadata?.name === name) ? undefined : true,
+      async () => `namespace ${name} is still terminating`,
+    );
+  };
   const pods = async (workload: string): Promise<V1Pod[]> =>
     (await kube.core.listNamespacedPod({ namespace, labelSelector: `${LABELS.workload}=${workload}` })).items;
   const readyPods = async (workload: string) =>
@@ -105,7 +115,7 @@ describe('Chaos Mesh faults (real)', function () {
     const started = performance.now();
     try {
       const response = await fetch(`http://127.0.0.1:${NODE_PORT}${path}`, {
-        signal: AbortSignal.timeout(5_000),
+        signal: AbortSignal.timeout(15_000),
       });
       await response.arrayBuffer();
       return { status: response.status, ms: performance.now() - started };
@@ -132,7 +142,24 @@ describe('Chaos Mesh faults (real)', function () {
     }
     assert.equal(removal.forced, false, 'Chaos Mesh recovered the fault without forcing');
     assert.equal(await readChaos(kube, refOf(object)), undefined);
+    const source = `${namespace}/${refOf(object).name}`;
+    const perPod = (await kube.custom.listNamespacedCustomObject({
+      group: 'chaos-mesh.org',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'podnetworkchaos',
+    })) as { items: { spec?: Record<string, { source?: string }[]> }[] };
+    assert.deepEqual(
+      perPod.items.flatMap((i) =>
+        Object.values(i.spec ?? {})
+          .flat()
+          .filter((e) => e.source === source),
+      ),
+      [],
+      'no per-pod entry of the fault remains',
+    );
     assert.deepEqual(leftoverRules(before, await daemonRuleGauges(kube, namespace)), []);
+    return removal;
   };
   const injected = (outcome: Awaited<ReturnType<typeof injectChaos>>) =>
     assert.equal(outcome.injection.state, 'injected', JSON.stringify(outcome.injection));
@@ -209,12 +236,13 @@ describe('Chaos Mesh faults (real)', function () {
   });
 
   it('network-delay: reported as not injected because the kernel lacks sch_netem', async () => {
-    await withFault('network-delay', async (outcome) => {
+    const removal = await withFault('network-delay', async (outcome) => {
       assert.equal(outcome.injection.state, 'failing', JSON.stringify(outcome.injection));
       if (outcome.injection.state !== 'failing') return;
       assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_netem');
       assert.match(outcome.injection.detail, /qdisc kind is unknown/);
     });
+    assert.equal(removal.neverInjected, true);
   });
 
   it('cpu-stress: latency of CPU-bound requests rises while it lasts', async () => {
@@ -235,17 +263,26 @@ describe('Chaos Mesh faults (real)', function () {
     });
   });
 
-  it('bandwidth: injected with sch_tbf (a tc rule appears), or reported as not injectable', async () => {
+  it('bandwidth: injected with sch_tbf and responses slow to the rate, or reported as not injectable', async () => {
+    // 256 KiB at 1 mbps takes about 2.1 s; unshaped it takes milliseconds.
+    const download = '/work?payload=256Ki';
+    const before = await get(download);
+    assert.equal(before.status, 200);
     await withFault('bandwidth', async (outcome) => {
       if (outcome.injection.state === 'failing') {
         assert.equal(outcome.injection.reason, 'not injected: kernel lacks sch_tbf');
         return;
       }
       injected(outcome);
-      const gauges = await daemonRuleGauges(kube, namespace);
-      const baselineTc = 2 * (await kube.core.listNamespacedPod({ namespace })).items.length;
-      assert.ok(gauges.tcRules > baselineTc, `tc lines beyond the baseline: ${JSON.stringify(gauges)}`);
+      const shaped = await get(download);
+      assert.equal(shaped.status, 200);
+      assert.ok(
+        shaped.ms > 1_500 && shaped.ms > before.ms * 5,
+        `256 KiB took ${before.ms.toFixed(0)} ms before, ${shaped.ms.toFixed(0)} ms at 1 mbps`,
+      );
     });
+    const after = await get(download);
+    assert.ok(after.ms < 1_000, `unshaped again after removal: ${after.ms.toFixed(0)} ms`);
   });
 
   it('SIGINT in the middle of a partition: `probelab fault` removes it, no resource and no rule remain', async () => {
@@ -300,7 +337,7 @@ describe('Chaos Mesh faults (real)', function () {
       assert.match(stdout, /interrupted; network-partition: injected, recovered, nothing left behind/);
     } finally {
       child.kill('SIGKILL');
-      await kube.core.deleteNamespace({ name: faultNamespace }).catch(() => undefined);
+      await deleteNamespace(faultNamespace);
     }
   });
 });
