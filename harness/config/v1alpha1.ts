@@ -309,7 +309,10 @@ const timelineAction = z.discriminatedUnion(
       action: z.literal('bandwidth'),
       ...chaosCommon,
       ...timed,
-      rate: z.string().regex(/^\d+(bps|kbps|mbps|gbps)$/, { error: 'must be like 1mbps or 500kbps' }),
+      rate: z
+        .string()
+        .regex(/^\d+(bps|kbps|mbps|gbps)$/, { error: 'must be like 1mbps or 500kbps' })
+        .describe('Egress rate in bytes per second, in tc units: 1mbps is 1 MB/s (8 Mbit/s).'),
       limit: z.int().min(1).default(20_000),
       buffer: z.int().min(1).default(10_000),
     }),
