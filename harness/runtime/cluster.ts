@@ -35,6 +35,8 @@ export interface ClusterHandle {
   kubeconfig: string;
   created: boolean;
   sampleImage: string;
+  /** k6Bin is the k6 binary runs drive load with (clusters/images/k6/build.sh). */
+  k6Bin: string;
   kube: Kube;
   steps: StepReport[];
 }
@@ -261,6 +263,7 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
       kubeconfig,
       created,
       sampleImage: built.sampleImage as string,
+      k6Bin: built.k6Bin as string,
       kube: kube as Kube,
       steps: reports,
     };

@@ -24,6 +24,9 @@ import {
   removeChaos,
 } from '../../harness/runtime/chaos-mesh.ts';
 import { waitFor } from '../../harness/runtime/cluster.ts';
+import { startLoad, steppedLoadScript } from '../../harness/adapters/k6.ts';
+import { scenarioSchema } from '../../harness/config/v1alpha1.ts';
+import { planLoad } from '../../harness/core/load/plan.ts';
 import { leftoverRules } from '../../harness/core/chaos-status.ts';
 import { CLUSTER, ctx, root, sharedCluster } from './shared.ts';
 
@@ -62,12 +65,14 @@ timeline:
 describe('Chaos Mesh faults (real)', function () {
   this.timeout(20 * 60_000);
   let kube: Kube;
+  let k6Bin: string;
   let rendered: Rendered;
 
   before(async function () {
     const cluster = await sharedCluster();
     if (!cluster) return this.skip();
     kube = cluster.kube;
+    k6Bin = cluster.k6Bin;
     const { model, problems } = loadScenario(scenarioText);
     assert.ok(model, JSON.stringify(problems));
     rendered = renderManifests(model, { runId, image: cluster.sampleImage, nodePorts: [NODE_PORT] });
@@ -297,6 +302,77 @@ describe('Chaos Mesh faults (real)', function () {
     });
     const after = await get(download);
     assert.ok(after.ms < 1_000, `unshaped again after removal: ${after.ms.toFixed(0)} ms`);
+  });
+
+  const loadOf = (stages: { rps: number; duration: string }[]) =>
+    planLoad(
+      scenarioSchema.shape.load.parse({
+        workload: 'api',
+        stages,
+        requests: [{ path: '/work' }],
+        timeout: '2s',
+        vus: { preAllocated: 40, max: 200 },
+      }),
+      [{ variant: 'api', baseUrl: `http://127.0.0.1:${NODE_PORT}` }],
+      {},
+    );
+
+  it('k6 through the NodePort: the achieved rate follows the stages, across both pods', async () => {
+    const result = await startLoad({
+      k6Bin,
+      script: steppedLoadScript(root),
+      plan: loadOf([
+        { rps: 10, duration: '8s' },
+        { rps: 30, duration: '8s' },
+      ]),
+      outDir: mkdtempSync(join(tmpdir(), 'probelab-k6-')),
+    }).done;
+    assert.equal(result.outcome, 'completed');
+    const [api] = result.series.variants;
+    assert.ok(api);
+    for (const step of api.steps) {
+      const target = step.targetRps as number;
+      assert.ok(
+        Math.abs(step.achievedRps - target) <= target * 0.05,
+        `step ${step.step}: achieved ${step.achievedRps.toFixed(1)} rps, target ${target}`,
+      );
+      assert.equal(step.droppedIterations, 0, `step ${step.step} dropped no iteration`);
+    }
+    assert.equal(api.total.errors.total, 0);
+    assert.equal(Object.keys(api.total.requestsByPod).length, 2, JSON.stringify(api.total.requestsByPod));
+  });
+
+  it('pod-kill under load: k6 sees errors in the kill window and none before it', async () => {
+    const run = startLoad({
+      k6Bin,
+      script: steppedLoadScript(root),
+      plan: loadOf([{ rps: 40, duration: '25s' }]),
+      outDir: mkdtempSync(join(tmpdir(), 'probelab-k6-')),
+    });
+    await new Promise((r) => setTimeout(r, 8_000));
+    let killedAtMs = 0;
+    await withFault('pod-kill', async (outcome) => {
+      injected(outcome);
+      killedAtMs = outcome.appliedAt;
+    });
+    const result = await run.done;
+    const [api] = result.series.variants;
+    assert.ok(api);
+    // Windows are whole seconds of the load generator's clock (this host's, like appliedAt).
+    const before = api.windows.filter((w) => w.toUs / 1000 <= killedAtMs - 1_000);
+    const killWindow = api.windows.filter(
+      (w) => w.fromUs / 1000 >= killedAtMs - 1_000 && w.fromUs / 1000 <= killedAtMs + 15_000,
+    );
+    assert.equal(
+      before.reduce((n, w) => n + w.errors.total, 0),
+      0,
+      'no error before the kill',
+    );
+    const errors = killWindow.reduce((n, w) => n + w.errors.total, 0);
+    assert.ok(
+      errors > 0,
+      `errors in the 15 s after the kill: ${errors} of ${killWindow.reduce((n, w) => n + w.requests, 0)}`,
+    );
   });
 
   it('SIGINT in the middle of a partition: `probelab fault` removes it, no resource and no rule remain', async () => {
