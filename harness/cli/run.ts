@@ -189,7 +189,7 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   program
     .command('clean')
     .description(
-      'Remove what runs left in the cluster (namespaces labelled app.kubernetes.io/managed-by=probelab), found by label.',
+      'Remove what runs left in the cluster, found by label app.kubernetes.io/managed-by=probelab: Chaos Mesh resources first (recovered, forced only as a last resort), then run namespaces.',
     )
     .option('--name <name>', 'cluster name', 'probelab')
     .option('--run <id>', 'only what this run created')
