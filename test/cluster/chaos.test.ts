@@ -24,6 +24,7 @@ import {
   removeChaos,
 } from '../../harness/runtime/chaos-mesh.ts';
 import { waitFor } from '../../harness/runtime/cluster.ts';
+import { cleanLeftovers } from '../../harness/runtime/clean.ts';
 import { startLoad, steppedLoadScript } from '../../harness/adapters/k6.ts';
 import { scenarioSchema } from '../../harness/config/v1alpha1.ts';
 import { planLoad } from '../../harness/core/load/plan.ts';
@@ -60,6 +61,7 @@ timeline:
   - { at: 40s, action: network-delay, target: api, mode: all, duration: 5m, latency: 100ms }
   - { at: 50s, action: cpu-stress, target: api, mode: all, duration: 5m, workers: 2 }
   - { at: 60s, action: bandwidth, target: api, mode: all, duration: 5m, rate: 100kbps }
+  - { at: 70s, action: pod-failure, target: api, mode: one, duration: 5m }
 `;
 
 describe('Chaos Mesh faults (real)', function () {
@@ -304,6 +306,35 @@ describe('Chaos Mesh faults (real)', function () {
     assert.ok(after.ms < 1_000, `unshaped again after removal: ${after.ms.toFixed(0)} ms`);
   });
 
+  it('pod-failure: the pod runs the pause image and turns unready while it lasts, and recovers after', async () => {
+    let target = '';
+    await withFault('pod-failure', async (outcome) => {
+      injected(outcome);
+      if (outcome.injection.state !== 'injected') return;
+      target = outcome.injection.targets[0]?.split('/')[1] ?? '';
+      await waitFor(
+        ctx,
+        60_000,
+        async () => {
+          const pod = (await pods('api')).find((p) => p.metadata?.name === target);
+          const paused = pod?.spec?.containers.some((c) => c.image?.includes('pause'));
+          const ready = pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+          return paused && !ready ? true : undefined;
+        },
+        async () => `pod ${target} still runs its own image or is still ready`,
+      );
+    });
+    await waitFor(
+      ctx,
+      120_000,
+      async () => {
+        const pod = (await readyPods('api')).find((p) => p.metadata?.name === target);
+        return pod && !pod.spec?.containers.some((c) => c.image?.includes('pause')) ? true : undefined;
+      },
+      async () => `pod ${target} did not get its image back and turn ready`,
+    );
+  });
+
   const loadOf = (stages: { rps: number; duration: string }[]) =>
     planLoad(
       scenarioSchema.shape.load.parse({
@@ -373,6 +404,54 @@ describe('Chaos Mesh faults (real)', function () {
       errors > 0,
       `errors in the 15 s after the kill: ${errors} of ${killWindow.reduce((n, w) => n + w.requests, 0)}`,
     );
+  });
+
+  it('a crashed run (SIGKILL mid-fault) leaves a chaos resource that `clean` removes by label', async () => {
+    const crashRun = `${runId}-crash`;
+    const dir = mkdtempSync(join(tmpdir(), 'probelab-fault-'));
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, scenarioText);
+    const child = spawn(
+      process.execPath,
+      [
+        'harness/cli/main.ts',
+        'fault',
+        file,
+        '--entry',
+        '2',
+        '--run-id',
+        crashRun,
+        '--hold',
+        '600',
+        '--name',
+        CLUSTER,
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor(
+        ctx,
+        300_000,
+        async () => (/• Hold the fault/.test(stderr) ? true : undefined),
+        async () => `the fault was not held: ${stderr.slice(-2000)}`,
+      );
+      child.kill('SIGKILL');
+      await exited;
+      assert.equal((await listChaos(kube, crashRun)).length, 1, 'the crash left the NetworkChaos behind');
+      const removed = await cleanLeftovers(kube, { runId: crashRun, dryRun: false }, ctx);
+      assert.deepEqual(removed, [
+        `NetworkChaos ${namespaceFor(crashRun)}/t2-network-partition-api`,
+        `namespace ${namespaceFor(crashRun)}`,
+      ]);
+      assert.deepEqual(await listChaos(kube, crashRun), []);
+      assert.deepEqual(await cleanLeftovers(kube, { runId: crashRun, dryRun: false }, ctx), [], 'idempotent');
+    } finally {
+      child.kill('SIGKILL');
+      await deleteNamespace(namespaceFor(crashRun));
+    }
   });
 
   it('SIGINT in the middle of a partition: `probelab fault` removes it, no resource and no rule remain', async () => {
