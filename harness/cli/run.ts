@@ -149,6 +149,35 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('run')
+    .description(
+      'Run a scenario on the kind cluster: deploy, load, timeline, verdict; reports in reports/out/<run id>/.',
+    )
+    .argument('<file>', 'scenario file')
+    .option(
+      '--run-id <id>',
+      'run id used in names, labels and the report directory',
+      runIdArg,
+      `run-${Date.now().toString(36)}`,
+    )
+    .option('--retain', 'keep the run namespace afterwards (faults are removed regardless)', false)
+    .option('--name <name>', 'kind cluster name (unless the scenario names one)', 'probelab')
+    .addOption(imagesOption())
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 passed; 1 an SLO failed; 2 the run is invalid; 3 configuration or infrastructure error; 130/143 interrupted.',
+    )
+    .action(
+      async (
+        file: string,
+        opts: { runId: string; retain: boolean; name: string; images: 'local' | 'upstream' },
+      ) => {
+        const { runCommand } = await import('./commands/run-scenario.ts');
+        exitCode = await runCommand(file, opts, io);
+      },
+    );
+
+  program
     .command('fault')
     .description(
       'Try one chaos entry of a scenario on the cluster: deploy, inject, judge, hold, remove, verify nothing remains.',

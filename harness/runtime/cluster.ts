@@ -399,6 +399,27 @@ async function imageIdsOf(images: readonly string[]): Promise<Record<string, str
   return ids;
 }
 
+/**
+ * deleteNamespaceAndWait deletes a run namespace and waits (up to 3 minutes) until it is gone: its
+ * NodePorts (fixed by kind-config.yaml) are only free for the next run then. Never takes a signal:
+ * it runs in teardown, after an abort too.
+ */
+export async function deleteNamespaceAndWait(kube: Kube, name: string): Promise<void> {
+  await kube.core.deleteNamespace({ name }).catch((error: unknown) => {
+    if ((error as { code?: number }).code !== 404) throw error;
+  });
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const exists = await kube.core.readNamespace({ name }).then(
+      () => true,
+      (error: unknown) => ((error as { code?: number }).code === 404 ? false : true),
+    );
+    if (!exists) return;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  throw new Error(`namespace ${name} is still terminating after 3 minutes`);
+}
+
 /** readVersion reads KEY from clusters/versions.env, the one place versions are pinned. */
 export async function readVersion(repo: string, key: string): Promise<string> {
   const text = await readFile(join(repo, 'clusters', 'versions.env'), 'utf8');

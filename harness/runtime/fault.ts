@@ -15,7 +15,7 @@ import type { ScenarioModel } from '../core/model.ts';
 import type { Output } from '../core/ports.ts';
 import { UserError } from '../core/errors.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos, type ChaosRef } from './chaos-mesh.ts';
-import { waitFor } from './cluster.ts';
+import { deleteNamespaceAndWait, waitFor } from './cluster.ts';
 import { runSteps, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
 
@@ -90,9 +90,7 @@ export async function tryFault(
           name: `Deploy ${model.deployments.map((d) => d.name).join(', ')} into ${namespace}`,
           run: async () => {
             if (!options.keep)
-              teardown.defer(`delete namespace ${namespace}`, async () => {
-                await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-              });
+              teardown.defer(`delete namespace ${namespace}`, () => deleteNamespaceAndWait(kube, namespace));
             await kube.apply(rendered.objects);
             return `${rendered.objects.length} objects`;
           },

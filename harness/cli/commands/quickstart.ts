@@ -1,11 +1,11 @@
 /**
- * `probelab quickstart`: the main job of the README. Today it checks and renders the quickstart scenario
- * and reviews its probes; driving it on the cluster (`probelab run`) comes later.
+ * `probelab quickstart`: the main job of the README. It checks and renders the quickstart scenario,
+ * reviews its probes, and runs it on the kind cluster (`probelab run`), ending in a report and its verdict.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { renderManifests } from '../../core/render.ts';
-import { EXIT, type IO } from '../io.ts';
+import type { IO } from '../io.ts';
 import { PREVIEW_RENDER_OPTIONS } from './defaults.ts';
 import { lintCommand } from './lint.ts';
 import { renderedToYaml } from './render.ts';
@@ -31,9 +31,16 @@ export async function quickstartCommand(io: IO): Promise<number> {
   );
   io.stdout.write('• probe and autoscaling review:\n');
   await lintCommand([QUICKSTART_SCENARIO], { failOn: 'error', output: 'text' }, io);
-  io.stdout.write(
-    '\nNext: `npm run probelab -- cluster up` brings up the kind cluster these manifests are for; driving the\n' +
-      'scenario on it (`probelab run`: load, timeline, measurements, verdict) is not available yet.\n',
+  io.stdout.write('• running it on the kind cluster (probelab run):\n');
+  const { runCommand } = await import('./run-scenario.ts');
+  return runCommand(
+    QUICKSTART_SCENARIO,
+    {
+      runId: `quickstart-${Date.now().toString(36)}`,
+      name: 'probelab',
+      images: (io.env.PROBELAB_IMAGES as 'local' | 'upstream' | undefined) ?? 'local',
+      retain: false,
+    },
+    io,
   );
-  return EXIT.ok;
 }

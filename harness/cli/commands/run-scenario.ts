@@ -1,0 +1,83 @@
+/**
+ * `probelab run <file>`: one scenario end to end on the kind cluster, ending in reports/out/<run id>/
+ * (run.json, summary.md, junit.xml, k6 files) and an exit code CI can act on (RUN_EXIT): 0 every check
+ * passed and the run is valid; 1 an SLO failed; 2 the run is invalid (a fault not verified, something
+ * left behind, a check that could not be evaluated); 3 a configuration or infrastructure error;
+ * 130/143 interrupted (faults removed, partial reports written).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathsFor } from '../../adapters/paths.ts';
+import { UserError } from '../../core/errors.ts';
+import { exitCodeOf, RUN_EXIT } from '../../core/verdict.ts';
+import { runScenario } from '../../runtime/run.ts';
+import type { ImageSource } from '../../runtime/cluster.ts';
+import type { IO } from '../io.ts';
+import { readScenario } from './scenario-file.ts';
+
+export interface RunFlags {
+  runId: string;
+  name: string;
+  images: ImageSource;
+  retain: boolean;
+}
+
+export async function runCommand(file: string, flags: RunFlags, io: IO): Promise<number> {
+  let model;
+  try {
+    ({ model } = await readScenario(file, io));
+  } catch (error) {
+    if (error instanceof UserError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return RUN_EXIT.error;
+    }
+    throw error;
+  }
+  if (model.scenario.cluster.existing)
+    throw new UserError(
+      `cluster.existing: running against an existing cluster is not supported yet; remove cluster.existing to use the kind cluster`,
+    );
+  const paths = pathsFor(io.cwd, io.env);
+  await mkdir(paths.logs, { recursive: true });
+  const logPath = join(paths.logs, `run-${flags.runId}.log`);
+  const log = createWriteStream(logPath);
+  io.stderr.write(
+    `run ${flags.runId} of ${model.scenario.metadata.name}; build and cluster log: ${logPath}\n`,
+  );
+  try {
+    const result = await runScenario(
+      { paths, out: io.stderr, signal: io.signal, log: { write: (t) => void log.write(t) } },
+      model,
+      {
+        runId: flags.runId,
+        retain: flags.retain,
+        outDir: resolve(io.cwd, 'reports', 'out', flags.runId),
+        cluster: {
+          name: model.scenario.cluster.kind?.name ?? flags.name,
+          config: resolve(io.cwd, model.scenario.cluster.kind?.config ?? 'kind-config.yaml'),
+          images: flags.images,
+          reuse: model.scenario.cluster.reuse ?? true,
+          keepOnFailure: false,
+        },
+      },
+    );
+    const { verdict } = result;
+    io.stdout.write(`${verdict.outcome.toUpperCase()}: ${model.scenario.metadata.name} run ${flags.runId}\n`);
+    for (const c of verdict.checks.filter((c) => c.status !== 'pass'))
+      io.stdout.write(`  ${c.status === 'fail' ? '✗' : '?'} ${c.variant} ${c.name}: ${c.reason}\n`);
+    for (const r of verdict.invalidReasons) io.stdout.write(`  ! ${r}\n`);
+    io.stdout.write(`summary: ${result.files.summary}\n`);
+    if (flags.retain)
+      io.stdout.write(
+        `retained namespace ${result.report.namespace}; remove it with: npm run probelab -- clean --run ${flags.runId}\n`,
+      );
+    return exitCodeOf(verdict);
+  } catch (error) {
+    if (io.signal.aborted) return RUN_EXIT.sigint;
+    io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return RUN_EXIT.error;
+  } finally {
+    await new Promise((r) => log.end(r));
+  }
+}

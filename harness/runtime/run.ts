@@ -1,0 +1,444 @@
+/**
+ * One run of a scenario, end to end: ensure the cluster, deploy the variants into a fresh namespace, wait
+ * until ready, start k6, fire the timeline at its offsets, stop, remove every fault and verify, collect
+ * restarts, judge, and write the reports. Every acquired resource is registered for teardown when it is
+ * acquired; on abort (SIGINT/SIGTERM) the faults are removed and a partial report is written all the same.
+ *
+ * The run's clock: timeline offsets are measured on this host's wall clock from the moment k6 is
+ * started (k6's own scenario start, in the series, is within a few hundred ms of it).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { PatchStrategy } from '@kubernetes/client-node';
+import type { Kube } from '../adapters/kube.ts';
+import { startLoad, steppedLoadScript, type LoadRun } from '../adapters/k6.ts';
+import type { ChaosAction } from '../config/v1alpha1.ts';
+import { leftoverRules } from '../core/chaos-status.ts';
+import { durationMs } from '../core/duration.ts';
+import { planLoad } from '../core/load/plan.ts';
+import type { LoadSeries } from '../core/load/series.ts';
+import type { ScenarioModel } from '../core/model.ts';
+import { UserError } from '../core/errors.ts';
+import { deploymentsOf } from '../core/model.ts';
+import { LABELS, LOADED_NODE_PORTS, renderManifests, type KubernetesObject } from '../core/render.ts';
+import {
+  judgeRun,
+  RESTART_CAUSES,
+  type FaultResult,
+  type RestartCounts,
+  type RunObservations,
+  type Verdict,
+  type Window,
+} from '../core/verdict.ts';
+import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
+import { clusterUp, deleteNamespaceAndWait, waitFor, type ClusterOptions, type Env } from './cluster.ts';
+import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos } from './chaos-mesh.ts';
+import { runSteps, type StepReport } from './steps.ts';
+import { TeardownStack } from './teardown.ts';
+
+/** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
+export const INSTANT_FAULT_WINDOW_MS = 30_000;
+
+export interface RunOptions {
+  runId: string;
+  cluster: ClusterOptions;
+  /** retain keeps the run namespace (faults are removed regardless). */
+  retain: boolean;
+  /** outDir: where the reports go (reports/out/<run id>). */
+  outDir: string;
+}
+
+export interface RunResult {
+  report: RunReport;
+  verdict: Verdict;
+  files: { json: string; summary: string; junit: string };
+}
+
+export async function runScenario(env: Env, model: ScenarioModel, options: RunOptions): Promise<RunResult> {
+  const { scenario } = model;
+  const startedAt = new Date().toISOString();
+  const teardown = new TeardownStack();
+  const loaded = deploymentsOf(model, scenario.load.workload).map((d) => d.name);
+  const obs: RunObservations = {
+    variants: loaded,
+    series: undefined,
+    loadOutcome: 'not-started',
+    chaosWindows: [],
+    rolloutWindows: [],
+    restarts: [],
+    faults: [],
+    leftovers: [],
+    aborted: false,
+  };
+  const fired: RunReport['timeline'] = [];
+  let kube: Kube | undefined;
+  let namespace = '';
+  let load: LoadRun | undefined;
+  let loadStartMs: number | undefined;
+  let steps: StepReport[] = [];
+  let failure: unknown;
+  const faultObjects: { object: KubernetesObject; name: string }[] = [];
+  // Filled by the first step.
+  const context = {} as { rendered: ReturnType<typeof renderManifests>; k6Bin: string };
+
+  try {
+    steps = await runSteps(
+      [
+        {
+          name: 'Ensure the cluster',
+          run: async () => {
+            const handle = await clusterUp({ ...env, out: indent(env.out) }, options.cluster);
+            kube = handle.kube;
+            const rendered = renderManifests(model, {
+              runId: options.runId,
+              image: handle.sampleImage,
+              nodePorts: LOADED_NODE_PORTS,
+            });
+            namespace = rendered.namespace;
+            context.rendered = rendered;
+            context.k6Bin = handle.k6Bin;
+            return `${handle.name} (${handle.created ? 'created' : 'reused'})`;
+          },
+        },
+        {
+          name: 'Deploy the variants',
+          run: async () => {
+            const k = kube as Kube;
+            if (!options.retain)
+              teardown.defer(`delete namespace ${namespace}`, () => deleteNamespaceAndWait(k, namespace));
+            await ensureNodePortsFree(k, context.rendered.objects);
+            await k.apply(context.rendered.objects);
+            return `${model.deployments.map((d) => d.name).join(', ')} in ${namespace}`;
+          },
+        },
+        {
+          name: 'Wait until every variant is available',
+          run: async (ctx) =>
+            waitFor(
+              ctx,
+              300_000,
+              async () => {
+                const list = await (kube as Kube).apps.listNamespacedDeployment({ namespace });
+                const waiting = list.items.filter(
+                  (d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1),
+                );
+                return list.items.length && !waiting.length ? `${list.items.length} available` : undefined;
+              },
+              async () => {
+                const list = await (kube as Kube).apps.listNamespacedDeployment({ namespace });
+                return `not available: ${list.items
+                  .filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1))
+                  .map((d) => `${d.metadata?.name} ${d.status?.availableReplicas ?? 0}/${d.spec?.replicas}`)
+                  .join(', ')}`;
+              },
+            ),
+        },
+        {
+          name: 'Drive the load and fire the timeline',
+          run: async (ctx) => {
+            const k = kube as Kube;
+            const gaugesBefore = await daemonRuleGauges(k, namespace).catch(() => undefined);
+            // Last in, first out: faults are removed, then the rules they leave are read, then the
+            // namespace goes.
+            teardown.defer('verify no network rule acts after removal', async () => {
+              const after = await daemonRuleGauges(k, namespace).catch(() => undefined);
+              obs.leftovers.push(...leftoverRules(gaugesBefore, after));
+            });
+            teardown.defer('remove every fault', async () => {
+              for (const { object, name } of [...faultObjects].reverse()) {
+                const removal = await removeChaos(k, refOf(object));
+                const fault = obs.faults.find((f) => f.name === name);
+                if (fault)
+                  Object.assign(fault, { forced: removal.forced, neverInjected: removal.neverInjected });
+              }
+              obs.leftovers.push(
+                ...(await listChaos(k, options.runId)).map((r) => `${r.kind} ${r.namespace}/${r.name}`),
+              );
+            });
+            const targets = loaded.map((variant, i) => ({
+              variant,
+              baseUrl: `http://127.0.0.1:${LOADED_NODE_PORTS[i]}`,
+            }));
+            load = startLoad({
+              k6Bin: context.k6Bin,
+              script: steppedLoadScript(env.paths.repo),
+              plan: planLoad(scenario.load, targets, scenario.slos),
+              outDir: options.outDir,
+              signal: ctx.signal,
+            });
+            loadStartMs = Date.now();
+            const fireAt = async (
+              action: (typeof scenario.timeline)[number],
+              index: number,
+              start: number,
+              signal: AbortSignal,
+            ) => {
+              await sleepUntil(start + durationMs(action.at), signal);
+              const objects = context.rendered.timeline[index]?.objects ?? [];
+              const firedAt = Date.now();
+              fired.push({
+                index,
+                at: action.at,
+                action: action.action,
+                target: action.target,
+                firedAtMs: firedAt,
+              });
+              ctx.note(`${action.at}: ${action.action} on ${action.target}`);
+              if ('mode' in action) {
+                for (const object of objects) {
+                  const name = object.metadata?.name as string;
+                  faultObjects.push({ object, name });
+                  const fault: FaultResult = {
+                    name,
+                    action: action.action,
+                    at: action.at,
+                    state: 'pending',
+                    forced: false,
+                    neverInjected: false,
+                  };
+                  obs.faults.push(fault);
+                  const outcome = await injectChaos(
+                    k,
+                    object,
+                    action.action,
+                    { signal, note: ctx.note },
+                    {
+                      timeoutMs: 30_000,
+                    },
+                  );
+                  fault.state = outcome.injection.state;
+                  if (outcome.injection.state === 'failing') fault.reason = outcome.injection.reason;
+                  if (outcome.injection.state === 'pending')
+                    fault.reason = `still pending: ${outcome.injection.detail}`;
+                  ctx.note(`${name}: ${fault.state}${fault.reason ? ` (${fault.reason})` : ''}`);
+                  if (outcome.injection.state === 'injected')
+                    obs.chaosWindows.push({
+                      label: `${action.action} at ${action.at}`,
+                      fromMs: outcome.appliedAt,
+                      toMs: outcome.appliedAt + faultLengthMs(action),
+                    });
+                }
+              } else if (action.action === 'config-update') {
+                await k.apply(objects);
+              } else {
+                for (const d of deploymentsOf(model, action.target)) {
+                  const patch =
+                    action.action === 'scale'
+                      ? { spec: { replicas: action.replicas } }
+                      : {
+                          spec: {
+                            template: {
+                              metadata: {
+                                annotations: {
+                                  'kubectl.kubernetes.io/restartedAt': new Date(firedAt).toISOString(),
+                                },
+                              },
+                            },
+                          },
+                        };
+                  await k.objects.patch(
+                    {
+                      apiVersion: 'apps/v1',
+                      kind: 'Deployment',
+                      metadata: { name: d.name, namespace },
+                      ...patch,
+                    },
+                    undefined,
+                    undefined,
+                    undefined,
+                    undefined,
+                    // Only the named fields change; the HPA and everything else keep theirs.
+                    PatchStrategy.StrategicMergePatch,
+                  );
+                  if (action.action === 'rollout-restart')
+                    obs.rolloutWindows.push({
+                      label: `rollout of ${d.name} at ${action.at}`,
+                      fromMs: firedAt,
+                      toMs: await rolloutEnd(k, namespace, d.name, signal),
+                    });
+                }
+              }
+            };
+            const actions = scenario.timeline.map((action, index) =>
+              fireAt(action, index, loadStartMs as number, ctx.signal),
+            );
+            const result = await load.done;
+            obs.loadOutcome = result.outcome;
+            obs.series = result.series;
+            await Promise.allSettled(actions);
+            for (const a of await Promise.allSettled(actions))
+              if (a.status === 'rejected' && !ctx.signal.aborted) throw a.reason;
+            return `${result.outcome}; ${fired.length} timeline action(s) fired`;
+          },
+        },
+      ],
+      env.out,
+      env.signal,
+    );
+  } catch (error) {
+    if (!env.signal.aborted) failure = error;
+  }
+  // k6 stops cleanly on an abort, so the steps may all have returned: the signal decides.
+  obs.aborted = env.signal.aborted;
+  // Collect what the pods say before the namespace may go, then undo everything.
+  if (kube && namespace) obs.restarts = await restartsOf(kube, namespace, loaded, obs).catch(() => []);
+  if (load && !obs.series) {
+    const partial: LoadSeries = load.series();
+    obs.series = partial;
+    obs.loadOutcome = obs.aborted ? 'aborted' : 'failed';
+  }
+  const teardownFailures = await teardown.run((name, error) =>
+    env.out.write(error ? `✗ cleanup: ${name}: ${String(error)}\n` : `✓ cleanup: ${name}\n`),
+  );
+  for (const f of teardownFailures) obs.leftovers.push(`cleanup step "${f.name}" failed: ${String(f.error)}`);
+
+  const verdict = judgeRun(scenario.slos, obs);
+  const report: RunReport = {
+    version: RUN_REPORT_VERSION,
+    runId: options.runId,
+    scenario: scenario.metadata.name,
+    namespace,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    clocks:
+      'timeline offsets, fault and rollout windows: this host, Date.now() (1 ms); k6 series: k6 sample time (this host, 1 µs) in 1 s windows',
+    loadStartMs,
+    steps,
+    timeline: fired,
+    faults: obs.faults,
+    chaosWindows: obs.chaosWindows,
+    rolloutWindows: obs.rolloutWindows,
+    restarts: obs.restarts,
+    leftovers: obs.leftovers,
+    loadOutcome: obs.loadOutcome,
+    series: obs.series,
+    verdict,
+    ...(failure ? { error: String(failure instanceof Error ? failure.message : failure) } : {}),
+  };
+  await mkdir(options.outDir, { recursive: true });
+  const files = {
+    json: join(options.outDir, 'run.json'),
+    summary: join(options.outDir, 'summary.md'),
+    junit: join(options.outDir, 'junit.xml'),
+  };
+  await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(files.summary, renderSummary(report));
+  await writeFile(files.junit, renderJunit(report));
+  env.out.write(
+    `reports: ${relative(env.paths.repo, options.outDir) || options.outDir}/{run.json,summary.md,junit.xml}\n`,
+  );
+  if (failure) throw failure;
+  return { report, verdict, files };
+}
+
+function faultLengthMs(action: ChaosAction): number {
+  return 'duration' in action ? durationMs(action.duration) : INSTANT_FAULT_WINDOW_MS;
+}
+
+/** rolloutEnd waits (up to 5 minutes) until the Deployment's new ReplicaSet is fully available. */
+async function rolloutEnd(kube: Kube, namespace: string, name: string, signal: AbortSignal): Promise<number> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const d = await kube.apps.readNamespacedDeployment({ name, namespace });
+    const s = d.status;
+    const want = d.spec?.replicas ?? 1;
+    if (
+      (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+      s?.updatedReplicas === want &&
+      s?.availableReplicas === want &&
+      (s?.replicas ?? 0) === want
+    )
+      return Date.now();
+    await sleepUntil(Date.now() + 1_000, signal);
+  }
+  return Date.now();
+}
+
+/**
+ * restartsOf counts container restarts per loaded variant from the pods that exist now, with causes:
+ * liveness from the kubelet's Killing events ("failed liveness probe"), oom and error from each
+ * container's last termination, chaos from container-kill targets, eviction from evicted pods.
+ */
+async function restartsOf(
+  kube: Kube,
+  namespace: string,
+  variants: string[],
+  obs: RunObservations,
+): Promise<RestartCounts[]> {
+  const pods = (await kube.core.listNamespacedPod({ namespace })).items;
+  const events = (await kube.core.listNamespacedEvent({ namespace })).items;
+  const variantOfPod = (name: string) =>
+    pods.find((p) => p.metadata?.name === name)?.metadata?.labels?.[LABELS.variant] ??
+    variants.find((v) => name.startsWith(`${v}-`));
+  const counts = new Map<string, RestartCounts>(
+    variants.map((v) => [
+      v,
+      {
+        variant: v,
+        total: 0,
+        byCause: Object.fromEntries(RESTART_CAUSES.map((c) => [c, 0])) as RestartCounts['byCause'],
+      },
+    ]),
+  );
+  for (const pod of pods) {
+    const c = counts.get(pod.metadata?.labels?.[LABELS.variant] ?? '');
+    if (!c) continue;
+    if (pod.status?.reason === 'Evicted') c.byCause.eviction++;
+    for (const status of pod.status?.containerStatuses ?? []) {
+      c.total += status.restartCount;
+      const last = status.lastState?.terminated?.reason;
+      if (last === 'OOMKilled') c.byCause.oom++;
+    }
+  }
+  for (const event of events) {
+    if (event.reason !== 'Killing' || !/liveness probe/i.test(event.message ?? '')) continue;
+    const c = counts.get(variantOfPod(event.involvedObject.name ?? '') ?? '');
+    if (c) c.byCause.liveness += event.count ?? 1;
+  }
+  for (const fault of obs.faults)
+    if (fault.action === 'container-kill' && fault.state === 'injected') {
+      const variant = variants.find((v) => fault.name.endsWith(`-${v}`));
+      const c = counts.get(variant ?? '');
+      if (c) c.byCause.chaos++;
+    }
+  for (const c of counts.values())
+    c.byCause.error = Math.max(0, c.total - c.byCause.liveness - c.byCause.oom - c.byCause.chaos);
+  return [...counts.values()];
+}
+
+/**
+ * ensureNodePortsFree: the loaded Services use the NodePorts kind-config.yaml maps to 127.0.0.1, so a run
+ * cannot start while another namespace holds one (another run, or one still terminating).
+ */
+async function ensureNodePortsFree(kube: Kube, objects: readonly KubernetesObject[]): Promise<void> {
+  const wanted = new Set(
+    objects.flatMap((o) =>
+      o.kind === 'Service'
+        ? ((o as { spec?: { ports?: { nodePort?: number }[] } }).spec?.ports ?? []).map((p) => p.nodePort)
+        : [],
+    ),
+  );
+  const holders = (await kube.core.listServiceForAllNamespaces()).items.flatMap((svc) =>
+    (svc.spec?.ports ?? [])
+      .filter((p) => p.nodePort !== undefined && wanted.has(p.nodePort))
+      .map((p) => `${p.nodePort} (Service ${svc.metadata?.namespace}/${svc.metadata?.name})`),
+  );
+  if (holders.length)
+    throw new UserError(
+      `NodePort(s) ${holders.join(', ')} already in use; another run is going on or has not finished its cleanup. Wait for it, or remove what runs left with \`npm run probelab -- clean\``,
+    );
+}
+
+function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, Math.max(0, epochMs - Date.now()));
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
+
+function indent(out: Env['out']): Env['out'] {
+  return { write: (text: string) => out.write(text.replace(/^(?=.)/gm, '    ')) };
+}
+
+export type { Window };

@@ -1,0 +1,148 @@
+/**
+ * Report renderers: run.json's type, summary.md (verdict first, readable on GitHub) and junit.xml (one test
+ * case per check and variant, plus one for the run's validity). Pure: a report in, text out.
+ */
+import type { StepReport } from '../harness/runtime/steps.ts';
+import type { LoadSeries } from '../harness/core/load/series.ts';
+import type { FaultResult, RestartCounts, Verdict, Window } from '../harness/core/verdict.ts';
+
+export const RUN_REPORT_VERSION = 'probelab.dev/run/v1alpha1';
+
+export interface RunReport {
+  version: typeof RUN_REPORT_VERSION;
+  runId: string;
+  scenario: string;
+  namespace: string;
+  startedAt: string;
+  finishedAt: string;
+  /** clocks names the timestamp source and precision of every time in the report. */
+  clocks: string;
+  /** loadStartMs: when k6 was started, epoch ms on this host. */
+  loadStartMs: number | undefined;
+  steps: StepReport[];
+  timeline: { index: number; at: string; action: string; target: string; firedAtMs: number }[];
+  faults: FaultResult[];
+  chaosWindows: Window[];
+  rolloutWindows: Window[];
+  restarts: RestartCounts[];
+  leftovers: string[];
+  loadOutcome: string;
+  series: LoadSeries | undefined;
+  verdict: Verdict;
+  /** error: the infrastructure or harness failure that ended the run early, if any. */
+  error?: string;
+}
+
+const OUTCOME_LINE: Record<Verdict['outcome'], string> = {
+  passed: '✅ PASSED — every check passed and the run is valid',
+  failed: '❌ FAILED — at least one SLO check failed',
+  invalid: '⚠️ INVALID — the run cannot be trusted; see why below',
+  aborted: '⏹️ ABORTED — stopped before the end; faults were removed, the figures are partial',
+};
+
+export function renderSummary(report: RunReport): string {
+  const { verdict } = report;
+  const lines = [
+    `# ${report.scenario} — run ${report.runId}`,
+    '',
+    `**${OUTCOME_LINE[verdict.outcome]}**`,
+    '',
+  ];
+  if (report.error) lines.push(`Error: ${report.error}`, '');
+  if (verdict.invalidReasons.length) {
+    lines.push('Why the run is invalid:', '');
+    for (const r of verdict.invalidReasons) lines.push(`- ${r}`);
+    lines.push('');
+  }
+  lines.push(
+    '## Checks',
+    '',
+    '| check | variant | result | measured | threshold | reason |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const c of verdict.checks)
+    lines.push(
+      `| ${c.name} | ${c.variant} | ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? '**fail**' : 'not evaluated'} | ${c.measured ?? '—'} | ${escape(c.threshold)} | ${escape(c.reason)} |`,
+    );
+  if (!verdict.checks.length) lines.push('| (the scenario has no SLOs) | | | | | |');
+  lines.push('', '## Faults', '');
+  if (report.faults.length) {
+    lines.push('| resource | action | at | outcome | removal |', '| --- | --- | --- | --- | --- |');
+    for (const f of report.faults)
+      lines.push(
+        `| ${f.name} | ${f.action} | ${f.at} | ${f.state}${f.reason ? `: ${escape(f.reason)}` : ''} | ${f.forced ? '**forced (dirty)**' : f.neverInjected ? 'nothing to undo' : 'recovered by Chaos Mesh'} |`,
+      );
+  } else lines.push('No fault in the timeline.');
+  lines.push('', '## Load per variant and step', '');
+  for (const v of report.series?.variants ?? []) {
+    lines.push(
+      `### ${v.variant}`,
+      '',
+      '| step | target rps | achieved rps | requests | errors | dropped | p50 ms | p95 ms | p99 ms |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const s of v.steps)
+      lines.push(
+        `| ${s.step}${s.complete ? '' : ' (partial)'} | ${s.rps} | ${s.achievedRps.toFixed(1)} | ${s.requests} | ${s.errors.total} | ${s.droppedIterations} | ${ms(s.latencyMs?.p50)} | ${ms(s.latencyMs?.p95)} | ${ms(s.latencyMs?.p99)} |`,
+      );
+    const pods = Object.entries(v.total.requestsByPod)
+      .map(([pod, n]) => `${pod} ${n}`)
+      .join(', ');
+    lines.push('', `Requests by pod: ${pods || 'none'}.`, '');
+  }
+  if (!report.series) lines.push('No load was driven.', '');
+  lines.push(
+    '## Restarts',
+    '',
+    '| variant | total | liveness | oom | error | chaos | eviction |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of report.restarts)
+    lines.push(
+      `| ${r.variant} | ${r.total} | ${r.byCause.liveness} | ${r.byCause.oom} | ${r.byCause.error} | ${r.byCause.chaos} | ${r.byCause.eviction} |`,
+    );
+  lines.push('', `Clocks: ${report.clocks}.`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderJunit(report: RunReport): string {
+  const { verdict } = report;
+  const cases = verdict.checks.map((c) => {
+    const body =
+      c.status === 'fail'
+        ? `<failure message="${xml(c.reason)}"/>`
+        : c.status === 'not-evaluated'
+          ? `<skipped message="${xml(c.reason)}"/>`
+          : '';
+    return `    <testcase classname="${xml(`${report.scenario}.${c.variant}`)}" name="${xml(c.name)}">${body}</testcase>`;
+  });
+  const validity = verdict.invalidReasons.length
+    ? `<failure message="${xml(verdict.invalidReasons.join('; '))}"/>`
+    : verdict.outcome === 'aborted'
+      ? '<failure message="aborted"/>'
+      : '';
+  cases.push(`    <testcase classname="${xml(report.scenario)}" name="run is valid">${validity}</testcase>`);
+  const failures = verdict.checks.filter((c) => c.status === 'fail').length + (validity ? 1 : 0);
+  const skipped = verdict.checks.filter((c) => c.status === 'not-evaluated').length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="probelab">`,
+    `  <testsuite name="${xml(`${report.scenario} ${report.runId}`)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" timestamp="${xml(report.startedAt)}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '—' : value.toFixed(1);
+}
+
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

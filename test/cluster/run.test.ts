@@ -1,0 +1,152 @@
+/**
+ * `probelab run` on the real cluster, through the CLI as a user runs it: a short scenario with a pod kill
+ * ends in reports and an exit code; SIGINT in the middle of a partition ends with exit 130, the fault
+ * removed, and a partial run.json.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kube } from '../../harness/adapters/kube.ts';
+import { namespaceFor } from '../../harness/core/render.ts';
+import { listChaos } from '../../harness/runtime/chaos-mesh.ts';
+import { waitFor } from '../../harness/runtime/cluster.ts';
+import type { RunReport } from '../../reports/render.ts';
+import { CLUSTER, ctx, root, sharedCluster } from './shared.ts';
+
+const scenario = (timeline: string, stages: string, slos: string) => `
+apiVersion: probelab.dev/v1alpha1
+kind: Scenario
+metadata: { name: run-test }
+workloads:
+  - name: db
+    replicas: 1
+    probes:
+      readiness: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
+  - name: web
+    replicas: 2
+    behaviour: { dependency: db, dependencyTimeout: 300ms }
+    resources: { requests: { cpu: 50m, memory: 16Mi } }
+    probes:
+      readiness: { httpGet: { path: /readyz, port: http }, periodSeconds: 1 }
+load:
+  workload: web
+  stages: ${stages}
+  requests: [{ path: /dependency }]
+timeline: ${timeline}
+slos: ${slos}
+`;
+
+function probelab(args: string[]) {
+  const child = spawn(process.execPath, ['harness/cli/main.ts', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out, exited };
+}
+
+const writeScenario = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'probelab-run-')), 'scenario.yaml');
+  writeFileSync(file, text);
+  return file;
+};
+const reportOf = (runId: string) =>
+  JSON.parse(readFileSync(join(root, 'reports', 'out', runId, 'run.json'), 'utf8')) as RunReport;
+
+describe('probelab run (real)', function () {
+  this.timeout(20 * 60_000);
+  let kube: Kube;
+
+  before(async function () {
+    const cluster = await sharedCluster();
+    if (!cluster) return this.skip();
+    kube = cluster.kube;
+  });
+
+  it('runs a scenario with a pod kill to a valid verdict, with reports and exit code 0', async () => {
+    const runId = `rt-${Date.now().toString(36)}`;
+    const file = writeScenario(
+      scenario(
+        '[{ at: 6s, action: pod-kill, target: web, mode: one }]',
+        '[{ rps: 10, duration: 8s }, { rps: 20, duration: 8s }]',
+        '{ errorRate: { max: 0.5, duringChaos: 1 }, latency: { p95: 2s } }',
+      ),
+    );
+    const run = probelab(['run', file, '--run-id', runId, '--name', CLUSTER]);
+    const code = await run.exited;
+    assert.equal(code, 0, `exit code; stdout: ${run.out.stdout}\nstderr: ${run.out.stderr.slice(-3000)}`);
+    const report = reportOf(runId);
+    assert.equal(report.verdict.outcome, 'passed');
+    assert.deepEqual(
+      report.faults.map((f) => [f.name, f.state, f.forced]),
+      [['t0-pod-kill-web', 'injected', false]],
+    );
+    assert.equal(report.chaosWindows.length, 1);
+    const fired = report.timeline[0];
+    assert.ok(fired && report.loadStartMs, 'the kill was fired on the run clock');
+    const offset = fired.firedAtMs - report.loadStartMs;
+    assert.ok(offset >= 6_000 && offset < 7_000, `fired ${offset} ms after load start, planned 6000`);
+    const web = report.series?.variants.find((v) => v.variant === 'web');
+    assert.deepEqual(
+      web?.steps.map((s) => s.rps),
+      [10, 20],
+    );
+    for (const s of web?.steps ?? [])
+      assert.ok(Math.abs(s.achievedRps - s.rps) <= s.rps * 0.05, `step ${s.step}: ${s.achievedRps} rps`);
+    assert.deepEqual(
+      report.verdict.checks.map((c) => [c.name, c.status]),
+      [
+        ['slos.errorRate.max', 'pass'],
+        ['slos.errorRate.duringChaos', 'pass'],
+        ['slos.latency.p95', 'pass'],
+      ],
+    );
+    for (const f of ['summary.md', 'junit.xml', 'k6-points.ndjson', 'k6-summary.json'])
+      assert.ok(existsSync(join(root, 'reports', 'out', runId, f)), f);
+    assert.deepEqual(await listChaos(kube, runId), []);
+  });
+
+  it('SIGINT during a partition: exit 130, the fault removed, a partial run.json', async () => {
+    const runId = `ri-${Date.now().toString(36)}`;
+    const file = writeScenario(
+      scenario(
+        '[{ at: 3s, action: network-partition, target: web, from: db, mode: all, duration: 1m }]',
+        '[{ rps: 10, duration: 2m }]',
+        '{ errorRate: { max: 0.01 } }',
+      ),
+    );
+    const run = probelab(['run', file, '--run-id', runId, '--name', CLUSTER]);
+    try {
+      await Promise.race([
+        waitFor(
+          ctx,
+          300_000,
+          async () => (/t0-network-partition-web: injected/.test(run.out.stderr) ? true : undefined),
+          async () => `the partition was not injected: ${run.out.stderr.slice(-2000)}`,
+        ),
+        run.exited.then((code) => {
+          throw new Error(
+            `probelab run exited with ${code} before the partition: ${run.out.stderr.slice(-2000)}`,
+          );
+        }),
+      ]);
+      assert.equal((await listChaos(kube, runId)).length, 1);
+      run.child.kill('SIGINT');
+      assert.equal(await run.exited, 130, run.out.stderr.slice(-2000));
+      assert.deepEqual(await listChaos(kube, runId), [], 'no chaos resource remains');
+      const report = reportOf(runId);
+      assert.equal(report.verdict.outcome, 'aborted');
+      assert.equal(report.faults[0]?.forced, false);
+      assert.ok((report.series?.variants[0]?.total.requests ?? 0) > 0, 'partial load series kept');
+      assert.deepEqual(report.leftovers, []);
+    } finally {
+      run.child.kill('SIGKILL');
+      await kube.core.deleteNamespace({ name: namespaceFor(runId) }).catch(() => undefined);
+    }
+  });
+});
