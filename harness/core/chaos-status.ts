@@ -108,6 +108,8 @@ export interface RuleGauges {
   ipsetMembers: number;
   /** tcRules: qdisc/filter lines of the pods' interfaces (2 per pod without any fault: lo and eth0). */
   tcRules: number;
+  /** tcRulesByPod: the same per pod, so that pods added or removed meanwhile (HPA, kills) do not count. */
+  tcRulesByPod: Record<string, number>;
 }
 
 const BUILT_IN_CHAINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
@@ -118,7 +120,13 @@ const BUILT_IN_CHAINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'PO
  * chaos_daemon_ipset_members and chaos_daemon_tcs_rules are per-pod values.
  */
 export function ruleGaugesOf(metricsText: string, namespace: string): RuleGauges {
-  const gauges: RuleGauges = { activeIptablesRules: 0, inertIptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
+  const gauges: RuleGauges = {
+    activeIptablesRules: 0,
+    inertIptablesRules: 0,
+    ipsetMembers: 0,
+    tcRules: 0,
+    tcRulesByPod: {},
+  };
   const sample = /^(chaos_daemon_(?:iptables_packets|ipset_members|tcs_rules))\{(.*)\}\s+(\S+)$/;
   // pod/table → chain → rules
   const tables = new Map<string, Map<string, string[]>>();
@@ -129,8 +137,11 @@ export function ruleGaugesOf(metricsText: string, namespace: string): RuleGauges
     if (labels.namespace !== namespace) continue;
     const value = Number(match[3]);
     if (match[1] === 'chaos_daemon_ipset_members') gauges.ipsetMembers += value;
-    else if (match[1] === 'chaos_daemon_tcs_rules') gauges.tcRules += value;
-    else {
+    else if (match[1] === 'chaos_daemon_tcs_rules') {
+      gauges.tcRules += value;
+      const pod = labels.pod ?? '';
+      gauges.tcRulesByPod[pod] = (gauges.tcRulesByPod[pod] ?? 0) + value;
+    } else {
       const key = `${labels.pod}/${labels.table}`;
       const chains = tables.get(key) ?? new Map<string, string[]>();
       tables.set(key, chains);
@@ -211,9 +222,10 @@ export function leftoverRules(before: RuleGauges | undefined, after: RuleGauges 
     problems.push(
       `${after.activeIptablesRules - before.activeIptablesRules} iptables rule(s) still act on traffic in the run's pods`,
     );
-  if (after.tcRules !== before.tcRules)
-    problems.push(
-      `tc lines in the run's pods: ${after.tcRules} after removal, ${before.tcRules} before injection`,
-    );
+  const changed = Object.entries(after.tcRulesByPod)
+    .filter(([pod, n]) => before.tcRulesByPod[pod] !== undefined && n !== before.tcRulesByPod[pod])
+    .map(([pod, n]) => `${pod} ${before.tcRulesByPod[pod]} → ${n}`);
+  if (changed.length)
+    problems.push(`tc lines changed in pods present before the fault: ${changed.join(', ')}`);
   return problems;
 }

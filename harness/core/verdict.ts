@@ -25,6 +25,8 @@ export interface RestartCounts {
 
 export interface Window {
   label: string;
+  /** variant is the deployment the window concerns (a fault or rollout of one variant). */
+  variant: string;
   /** fromMs/toMs: epoch ms, this host's wall clock. */
   fromMs: number;
   toMs: number;
@@ -172,15 +174,16 @@ function checksFor(
         : noLoad,
     );
   for (const [key, windows, none] of [
-    ['duringChaos', obs.chaosWindows, 'no fault was injected'],
-    ['duringRollout', obs.rolloutWindows, 'no rollout happened'],
+    ['duringChaos', obs.chaosWindows, 'no fault was injected into this variant'],
+    ['duringRollout', obs.rolloutWindows, 'no rollout of this variant happened'],
   ] as const) {
     const max = slos.errorRate?.[key];
     if (max === undefined) continue;
+    const mine = windows.filter((x) => x.variant === variant);
     const inside = (series?.windows ?? []).filter((w) =>
-      windows.some((x) => w.toUs / 1000 > x.fromMs && w.fromUs / 1000 < x.toMs),
+      mine.some((x) => w.toUs / 1000 > x.fromMs && w.fromUs / 1000 < x.toMs),
     );
-    const measured = windows.length ? rate(inside) : undefined;
+    const measured = mine.length ? rate(inside) : undefined;
     atMost(
       `slos.errorRate.${key}`,
       measured,
@@ -188,11 +191,11 @@ function checksFor(
       '',
       !series
         ? noLoad
-        : !windows.length
+        : !mine.length
           ? none
           : measured === undefined
             ? 'no request inside the windows'
-            : `error rate in ${windows.map((w) => w.label).join(', ')} (1 s windows)`,
+            : `error rate in ${mine.map((w) => w.label).join(', ')} (1 s windows)`,
     );
   }
   for (const q of ['p50', 'p95', 'p99'] as const) {

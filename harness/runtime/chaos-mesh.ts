@@ -477,7 +477,13 @@ export async function daemonRuleGauges(kube: Kube, namespace: string): Promise<R
     namespace: CHAOS_NAMESPACE,
     labelSelector: 'app.kubernetes.io/component=chaos-daemon',
   });
-  const total: RuleGauges = { activeIptablesRules: 0, inertIptablesRules: 0, ipsetMembers: 0, tcRules: 0 };
+  const total: RuleGauges = {
+    activeIptablesRules: 0,
+    inertIptablesRules: 0,
+    ipsetMembers: 0,
+    tcRules: 0,
+    tcRulesByPod: {},
+  };
   for (const pod of daemons.items) {
     const text = await kube.core.connectGetNamespacedPodProxyWithPath({
       name: `${pod.metadata?.name}:31766`,
@@ -485,7 +491,11 @@ export async function daemonRuleGauges(kube: Kube, namespace: string): Promise<R
       path: 'metrics',
     });
     const gauges = ruleGaugesOf(String(text), namespace);
-    for (const key of Object.keys(total) as (keyof RuleGauges)[]) total[key] += gauges[key];
+    total.activeIptablesRules += gauges.activeIptablesRules;
+    total.inertIptablesRules += gauges.inertIptablesRules;
+    total.ipsetMembers += gauges.ipsetMembers;
+    total.tcRules += gauges.tcRules;
+    Object.assign(total.tcRulesByPod, gauges.tcRulesByPod);
   }
   return total;
 }

@@ -214,6 +214,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
                   if (outcome.injection.state === 'injected')
                     obs.chaosWindows.push({
                       label: `${action.action} at ${action.at}`,
+                      variant: object.metadata?.labels?.[LABELS.variant] ?? action.target,
                       fromMs: outcome.appliedAt,
                       toMs: outcome.appliedAt + faultLengthMs(action),
                     });
@@ -252,7 +253,8 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
                   );
                   if (action.action === 'rollout-restart')
                     obs.rolloutWindows.push({
-                      label: `rollout of ${d.name} at ${action.at}`,
+                      label: `rollout at ${action.at}`,
+                      variant: d.name,
                       fromMs: firedAt,
                       toMs: await rolloutEnd(k, namespace, d.name, signal),
                     });

@@ -149,6 +149,7 @@ describe('chaos status: ruleGaugesOf', () => {
       inertIptablesRules: 1,
       ipsetMembers: 3,
       tcRules: 2,
+      tcRulesByPod: { 'api-1': 2 },
     }));
   it('after recovery (CHAOS-INPUT emptied) nothing is active, the fault chains are inert', () => {
     const after = during.filter((l) => !l.includes('chain="CHAOS-INPUT"'));
@@ -157,6 +158,7 @@ describe('chaos status: ruleGaugesOf', () => {
       inertIptablesRules: 2,
       ipsetMembers: 3,
       tcRules: 2,
+      tcRulesByPod: { 'api-1': 2 },
     });
   });
   it('is all zero for a namespace without faults', () =>
@@ -165,6 +167,7 @@ describe('chaos status: ruleGaugesOf', () => {
       inertIptablesRules: 0,
       ipsetMembers: 0,
       tcRules: 0,
+      tcRulesByPod: {},
     }));
 });
 
@@ -184,15 +187,26 @@ describe('chaos status: lastDaemonError', () => {
 });
 
 describe('fault: leftoverRules', () => {
-  const base = { activeIptablesRules: 0, inertIptablesRules: 0, ipsetMembers: 0, tcRules: 6 };
+  const base = {
+    activeIptablesRules: 0,
+    inertIptablesRules: 0,
+    ipsetMembers: 0,
+    tcRules: 4,
+    tcRulesByPod: { 'api-1': 2, 'api-2': 2 },
+  };
   it('accepts inert chains and filled ipsets Chaos Mesh leaves', () =>
     assert.deepEqual(leftoverRules(base, { ...base, inertIptablesRules: 4, ipsetMembers: 20 }), []));
   it('flags a rule that still acts', () =>
     assert.deepEqual(leftoverRules(base, { ...base, activeIptablesRules: 2 }), [
       "2 iptables rule(s) still act on traffic in the run's pods",
     ]));
-  it('flags a tc line beyond the baseline', () =>
-    assert.deepEqual(leftoverRules(base, { ...base, tcRules: 7 }), [
-      "tc lines in the run's pods: 7 after removal, 6 before injection",
+  it('flags a tc line left in a pod that was there before the fault', () =>
+    assert.deepEqual(leftoverRules(base, { ...base, tcRules: 5, tcRulesByPod: { 'api-1': 3, 'api-2': 2 } }), [
+      'tc lines changed in pods present before the fault: api-1 2 → 3',
     ]));
+  it('ignores pods the HPA added or a kill replaced meanwhile', () =>
+    assert.deepEqual(
+      leftoverRules(base, { ...base, tcRules: 6, tcRulesByPod: { 'api-1': 2, 'api-3': 2, 'api-4': 2 } }),
+      [],
+    ));
 });

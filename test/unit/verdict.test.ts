@@ -60,7 +60,7 @@ function observations(change: Partial<RunObservations> = {}): RunObservations {
     variants: ['web'],
     series,
     loadOutcome: 'completed',
-    chaosWindows: [{ label: 'pod-kill at 5s', fromMs: T0 + 5_000, toMs: T0 + 6_000 }],
+    chaosWindows: [{ label: 'pod-kill at 5s', variant: 'web', fromMs: T0 + 5_000, toMs: T0 + 6_000 }],
     rolloutWindows: [],
     restarts: [
       { variant: 'web', total: 0, byCause: { liveness: 0, oom: 0, error: 0, chaos: 0, eviction: 0 } },
@@ -174,7 +174,7 @@ describe('verdict: judgeRun', () => {
       slos: { errorRate: { duringRollout: 0.1 } },
       outcome: 'invalid',
       exit: RUN_EXIT.invalid,
-      expect: (v) => assert.equal(v.checks[0]?.reason, 'no rollout happened'),
+      expect: (v) => assert.equal(v.checks[0]?.reason, 'no rollout of this variant happened'),
     },
     {
       name: 'an aborted run is aborted',
