@@ -285,10 +285,14 @@ async function readNodeMetrics(kube: Kube) {
       ? { state: 'served' as const, usage }
       : { state: 'partial' as const, detail: `metrics for ${usage.length} of ${nodes.length} nodes` };
   } catch (error) {
-    const text = String((error as { code?: number }).code ?? '') + ' ' + String(error).split('\n')[0];
+    const message = String(error);
+    const code = (error as { code?: number }).code ?? Number(/HTTP-Code: (\d+)/.exec(message)?.[1]);
+    const body = /Body: (.*)/.exec(message)?.[1]?.slice(0, 300) ?? message.split('\n')[0];
+    // 404 and 500 come from the aggregator itself (see waitForResourceMetrics); 503 means metrics-server
+    // is not answering yet, which only waiting cures.
     return {
-      state: /404|not found/i.test(text) ? ('not-found' as const) : ('error' as const),
-      detail: text.trim(),
+      state: code === 404 || code === 500 ? ('aggregator-broken' as const) : ('error' as const),
+      detail: `${code ?? '?'} ${body}`.trim(),
     };
   }
 }
@@ -297,9 +301,11 @@ async function readNodeMetrics(kube: Kube) {
  * waitForResourceMetrics waits until metrics.k8s.io serves every node's usage.
  *
  * It also works around a defect of the locally built kube-apiserver v1.34.10: an APIService added after
- * the API server started is marked Available, yet the aggregator may answer 404 for its group version
- * without contacting the backing service; one loaded at start-up is served. Whenever the metrics API has
- * answered 404 for NOT_FOUND_RESTART_MS in a row (at any point of the wait, since metrics-server may
+ * the API server started is marked Available, yet the aggregator may answer 404 (empty body) or 500 for
+ * its group version without contacting the backing service; one loaded at start-up is served. In
+ * kube-aggregator both answers come from a proxy handler whose transport could not be built, which
+ * suggests the front-proxy client certificate was not loaded yet when the APIService arrived. Whenever
+ * the metrics API has answered 404 or 500 for NOT_FOUND_RESTART_MS in a row (at any point of the wait, since metrics-server may
  * first answer 503 while it starts), the API server of each control-plane node is restarted (the kubelet
  * restarts the static pod, which then loads the APIService at start), at most MAX_APISERVER_RESTARTS
  * times. Clusters that serve the API already (upstream images) never restart. See
@@ -318,7 +324,7 @@ async function waitForResourceMetrics(env: Env, ctx: StepContext, kube: Kube, cl
       const read = await readNodeMetrics(kube);
       if (read.state === 'served') return read.usage;
       last = `${read.state}: ${read.detail}`;
-      notFoundSince = read.state === 'not-found' ? (notFoundSince ?? performance.now()) : undefined;
+      notFoundSince = read.state === 'aggregator-broken' ? (notFoundSince ?? performance.now()) : undefined;
       if (
         notFoundSince !== undefined &&
         performance.now() - notFoundSince >= NOT_FOUND_RESTART_MS &&
@@ -342,7 +348,7 @@ async function restartApiServers(env: Env, ctx: StepContext, kube: Kube, cluster
     (c) => c.labels['io.x-k8s.kind.role'] === 'control-plane',
   );
   ctx.note(
-    `metrics.k8s.io answers 404 although registered; restarting kube-apiserver on ${nodes.map((n) => n.name).join(', ')}`,
+    `metrics.k8s.io answers 404/500 from the aggregator although registered; restarting kube-apiserver on ${nodes.map((n) => n.name).join(', ')}`,
   );
   env.log.write(`[cluster] restarting kube-apiserver to load APIService v1beta1.metrics.k8s.io\n`);
   for (const node of nodes)
