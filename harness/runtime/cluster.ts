@@ -405,6 +405,34 @@ async function imageIdsOf(images: readonly string[]): Promise<Record<string, str
   return ids;
 }
 
+/** waitForDeploymentsAvailable waits until every Deployment of the namespace has all its replicas available. */
+export async function waitForDeploymentsAvailable(
+  kube: Kube,
+  namespace: string,
+  ctx: StepContext,
+  timeoutMs: number,
+): Promise<string> {
+  const unavailable = async () => {
+    const list = await kube.apps.listNamespacedDeployment({ namespace });
+    return {
+      count: list.items.length,
+      waiting: list.items.filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1)),
+    };
+  };
+  return waitFor(
+    ctx,
+    timeoutMs,
+    async () => {
+      const { count, waiting } = await unavailable();
+      return count > 0 && waiting.length === 0 ? `${count} available` : undefined;
+    },
+    async () =>
+      `not available: ${(await unavailable()).waiting
+        .map((d) => `${d.metadata?.name} ${d.status?.availableReplicas ?? 0}/${d.spec?.replicas}`)
+        .join(', ')}`,
+  );
+}
+
 /**
  * deleteNamespaceAndWait deletes a run namespace and waits (up to 3 minutes) until it is gone: its
  * NodePorts (fixed by kind-config.yaml) are only free for the next run then. Never takes a signal:

@@ -15,7 +15,7 @@ import type { ScenarioModel } from '../core/model.ts';
 import type { Output } from '../core/ports.ts';
 import { UserError } from '../core/errors.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos, type ChaosRef } from './chaos-mesh.ts';
-import { deleteNamespaceAndWait, waitFor } from './cluster.ts';
+import { deleteNamespaceAndWait, waitForDeploymentsAvailable } from './cluster.ts';
 import { runSteps, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
 
@@ -45,6 +45,16 @@ export interface FaultOutcome {
   interrupted: boolean;
 }
 
+/** chaosEntriesOf lists the timeline's chaos entries as `index (action at offset)`, or "none". */
+export function chaosEntriesOf(model: ScenarioModel): string {
+  return (
+    model.scenario.timeline
+      .map((a, i) => ('mode' in a ? `${i} (${a.action} at ${a.at})` : undefined))
+      .filter(Boolean)
+      .join(', ') || 'none'
+  );
+}
+
 export async function tryFault(
   kube: Kube,
   model: ScenarioModel,
@@ -55,12 +65,7 @@ export async function tryFault(
   const action = model.scenario.timeline[options.entry];
   if (!action || !('mode' in action))
     throw new UserError(
-      `timeline[${options.entry}]: not a chaos entry; chaos entries of this scenario: ${
-        model.scenario.timeline
-          .map((a, i) => ('mode' in a ? `${i} (${a.action} at ${a.at})` : undefined))
-          .filter(Boolean)
-          .join(', ') || 'none'
-      }`,
+      `timeline[${options.entry}]: not a chaos entry; chaos entries of this scenario: ${chaosEntriesOf(model)}`,
     );
   const rendered = renderManifests(model, options);
   const timelineObjects = rendered.timeline[options.entry]?.objects ?? [];
@@ -97,21 +102,7 @@ export async function tryFault(
         },
         {
           name: 'Wait until every deployment is available',
-          run: async (ctx) =>
-            waitFor(
-              ctx,
-              180_000,
-              async () => {
-                const list = await kube.apps.listNamespacedDeployment({ namespace });
-                const waiting = list.items.filter(
-                  (d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1),
-                );
-                return list.items.length > 0 && waiting.length === 0
-                  ? `${list.items.length} available`
-                  : undefined;
-              },
-              async () => 'deployments not available',
-            ),
+          run: (ctx) => waitForDeploymentsAvailable(kube, namespace, ctx, 180_000),
         },
         {
           name: `Inject ${action.action} (timeline[${options.entry}], at ${action.at})`,

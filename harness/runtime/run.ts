@@ -28,10 +28,15 @@ import {
   type RestartCounts,
   type RunObservations,
   type Verdict,
-  type Window,
 } from '../core/verdict.ts';
 import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
-import { clusterUp, deleteNamespaceAndWait, waitFor, type ClusterOptions, type Env } from './cluster.ts';
+import {
+  clusterUp,
+  deleteNamespaceAndWait,
+  waitForDeploymentsAvailable,
+  type ClusterOptions,
+  type Env,
+} from './cluster.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos } from './chaos-mesh.ts';
 import { runSteps, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
@@ -113,25 +118,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
         },
         {
           name: 'Wait until every variant is available',
-          run: async (ctx) =>
-            waitFor(
-              ctx,
-              300_000,
-              async () => {
-                const list = await (kube as Kube).apps.listNamespacedDeployment({ namespace });
-                const waiting = list.items.filter(
-                  (d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1),
-                );
-                return list.items.length && !waiting.length ? `${list.items.length} available` : undefined;
-              },
-              async () => {
-                const list = await (kube as Kube).apps.listNamespacedDeployment({ namespace });
-                return `not available: ${list.items
-                  .filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1))
-                  .map((d) => `${d.metadata?.name} ${d.status?.availableReplicas ?? 0}/${d.spec?.replicas}`)
-                  .join(', ')}`;
-              },
-            ),
+          run: (ctx) => waitForDeploymentsAvailable(kube as Kube, namespace, ctx, 300_000),
         },
         {
           name: 'Drive the load and fire the timeline',
@@ -267,7 +254,6 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             const result = await load.done;
             obs.loadOutcome = result.outcome;
             obs.series = result.series;
-            await Promise.allSettled(actions);
             for (const a of await Promise.allSettled(actions))
               if (a.status === 'rejected' && !ctx.signal.aborted) throw a.reason;
             return `${result.outcome}; ${fired.length} timeline action(s) fired`;
@@ -442,5 +428,3 @@ function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
 function indent(out: Env['out']): Env['out'] {
   return { write: (text: string) => out.write(text.replace(/^(?=.)/gm, '    ')) };
 }
-
-export type { Window };

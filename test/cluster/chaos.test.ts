@@ -6,9 +6,8 @@
  * "not injected: kernel lacks sch_netem".
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -23,13 +22,13 @@ import {
   refOf,
   removeChaos,
 } from '../../harness/runtime/chaos-mesh.ts';
-import { waitFor } from '../../harness/runtime/cluster.ts';
+import { deleteNamespaceAndWait, waitFor } from '../../harness/runtime/cluster.ts';
 import { cleanLeftovers } from '../../harness/runtime/clean.ts';
 import { startLoad, steppedLoadScript } from '../../harness/adapters/k6.ts';
 import { scenarioSchema } from '../../harness/config/v1alpha1.ts';
 import { planLoad } from '../../harness/core/load/plan.ts';
 import { leftoverRules } from '../../harness/core/chaos-status.ts';
-import { CLUSTER, ctx, root, sharedCluster } from './shared.ts';
+import { CLUSTER, ctx, probelab, root, sharedCluster, writeScenario } from './shared.ts';
 
 const runId = `cx-${Date.now().toString(36)}`;
 const namespace = namespaceFor(runId);
@@ -96,16 +95,7 @@ describe('Chaos Mesh faults (real)', function () {
   });
 
   /** deleteNamespace waits until it is gone, so its NodePorts are free for the next suite. */
-  const deleteNamespace = async (name: string) => {
-    await kube.core.deleteNamespace({ name }).catch(() => undefined);
-    await waitFor(
-      ctx,
-      180_000,
-      async () =>
-        (await kube.core.listNamespace()).items.some((n) => n.metadata?.name === name) ? undefined : true,
-      async () => `namespace ${name} is still terminating`,
-    );
-  };
+  const deleteNamespace = (name: string) => deleteNamespaceAndWait(kube, name);
   const pods = async (workload: string): Promise<V1Pod[]> =>
     (await kube.core.listNamespacedPod({ namespace, labelSelector: `${LABELS.workload}=${workload}` })).items;
   const readyPods = async (workload: string) =>
@@ -408,35 +398,24 @@ describe('Chaos Mesh faults (real)', function () {
 
   it('a crashed run (SIGKILL mid-fault) leaves a chaos resource that `clean` removes by label', async () => {
     const crashRun = `${runId}-crash`;
-    const dir = mkdtempSync(join(tmpdir(), 'probelab-fault-'));
-    const file = join(dir, 'scenario.yaml');
-    writeFileSync(file, scenarioText);
-    const child = spawn(
-      process.execPath,
-      [
-        'harness/cli/main.ts',
-        'fault',
-        file,
-        '--entry',
-        '2',
-        '--run-id',
-        crashRun,
-        '--hold',
-        '600',
-        '--name',
-        CLUSTER,
-      ],
-      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const { child, out, exited } = probelab([
+      'fault',
+      writeScenario(scenarioText),
+      '--entry',
+      '2',
+      '--run-id',
+      crashRun,
+      '--hold',
+      '600',
+      '--name',
+      CLUSTER,
+    ]);
     try {
       await waitFor(
         ctx,
         300_000,
-        async () => (/• Hold the fault/.test(stderr) ? true : undefined),
-        async () => `the fault was not held: ${stderr.slice(-2000)}`,
+        async () => (/• Hold the fault/.test(out.stderr) ? true : undefined),
+        async () => `the fault was not held: ${out.stderr.slice(-2000)}`,
       );
       child.kill('SIGKILL');
       await exited;
@@ -457,44 +436,31 @@ describe('Chaos Mesh faults (real)', function () {
   it('SIGINT in the middle of a partition: `probelab fault` removes it, no resource and no rule remain', async () => {
     const faultRun = `${runId}-int`;
     const faultNamespace = namespaceFor(faultRun);
-    const dir = mkdtempSync(join(tmpdir(), 'probelab-fault-'));
-    const file = join(dir, 'scenario.yaml');
-    writeFileSync(file, scenarioText);
-    const child = spawn(
-      process.execPath,
-      [
-        'harness/cli/main.ts',
-        'fault',
-        file,
-        '--entry',
-        '2',
-        '--run-id',
-        faultRun,
-        '--hold',
-        '600',
-        '--keep',
-        '--name',
-        CLUSTER,
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, out, exited } = probelab([
+      'fault',
+      writeScenario(scenarioText),
+      '--entry',
+      '2',
+      '--run-id',
+      faultRun,
+      '--hold',
+      '600',
+      '--keep',
+      '--name',
+      CLUSTER,
+    ]);
     try {
       await waitFor(
         ctx,
         300_000,
-        async () => (/• Hold the fault/.test(stderr) ? true : undefined),
-        async () => `the fault was not held: ${stderr.slice(-2000)}`,
+        async () => (/• Hold the fault/.test(out.stderr) ? true : undefined),
+        async () => `the fault was not held: ${out.stderr.slice(-2000)}`,
       );
       assert.equal((await listChaos(kube, faultRun)).length, 1, 'one NetworkChaos: api has no variants');
       const during = await daemonRuleGauges(kube, faultNamespace);
       assert.ok(during.activeIptablesRules > 0, `rules act before the interrupt: ${JSON.stringify(during)}`);
       child.kill('SIGINT');
-      assert.equal(await exited, 130, `exit code after SIGINT; stderr: ${stderr.slice(-2000)}`);
+      assert.equal(await exited, 130, `exit code after SIGINT; stderr: ${out.stderr.slice(-2000)}`);
       assert.deepEqual(await listChaos(kube, faultRun), [], 'no chaos resource of the run remains');
       const after = await daemonRuleGauges(kube, faultNamespace);
       assert.equal(after.activeIptablesRules, 0, `no rule acts on traffic: ${JSON.stringify(after)}`);
@@ -502,8 +468,8 @@ describe('Chaos Mesh faults (real)', function () {
         after.tcRules,
         2 * (await kube.core.listNamespacedPod({ namespace: faultNamespace })).items.length,
       );
-      assert.match(stdout, new RegExp(`leftover chaos resources of run ${faultRun}: 0`));
-      assert.match(stdout, /interrupted; network-partition: injected, recovered, nothing left behind/);
+      assert.match(out.stdout, new RegExp(`leftover chaos resources of run ${faultRun}: 0`));
+      assert.match(out.stdout, /interrupted; network-partition: injected, recovered, nothing left behind/);
     } finally {
       child.kill('SIGKILL');
       await deleteNamespace(faultNamespace);

@@ -4,16 +4,14 @@
  * removed, and a partial run.json.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kube } from '../../harness/adapters/kube.ts';
 import { namespaceFor } from '../../harness/core/render.ts';
 import { listChaos } from '../../harness/runtime/chaos-mesh.ts';
 import { waitFor } from '../../harness/runtime/cluster.ts';
 import type { RunReport } from '../../reports/render.ts';
-import { CLUSTER, ctx, root, sharedCluster } from './shared.ts';
+import { CLUSTER, ctx, probelab, root, sharedCluster, writeScenario } from './shared.ts';
 
 const scenario = (timeline: string, stages: string, slos: string) => `
 apiVersion: probelab.dev/v1alpha1
@@ -38,23 +36,6 @@ timeline: ${timeline}
 slos: ${slos}
 `;
 
-function probelab(args: string[]) {
-  const child = spawn(process.execPath, ['harness/cli/main.ts', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (out.stdout += d));
-  child.stderr.on('data', (d: Buffer) => (out.stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out, exited };
-}
-
-const writeScenario = (text: string) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'probelab-run-')), 'scenario.yaml');
-  writeFileSync(file, text);
-  return file;
-};
 const reportOf = (runId: string) =>
   JSON.parse(readFileSync(join(root, 'reports', 'out', runId, 'run.json'), 'utf8')) as RunReport;
 

@@ -3,7 +3,9 @@
  * library `probelab cluster up` uses. When no container engine can be had (not root and none running)
  * the suites are skipped with the reason — except under CI=true, where that is a failure.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineInfo } from '../../harness/adapters/docker.ts';
 import { pathsFor } from '../../harness/adapters/paths.ts';
@@ -39,4 +41,31 @@ export async function sharedCluster(): Promise<ClusterHandle | undefined> {
     );
   })();
   return shared;
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  /** out collects the command's output as it comes. */
+  out: { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+}
+
+/** probelab starts the CLI as a user runs it (node harness/cli/main.ts …) in the checkout. */
+export function probelab(args: string[]): CliRun {
+  const child = spawn(process.execPath, ['harness/cli/main.ts', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (d: Buffer) => (out.stdout += d));
+  child.stderr?.on('data', (d: Buffer) => (out.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out, exited };
+}
+
+/** writeScenario puts scenario text in a file of its own, for the CLI. */
+export function writeScenario(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'probelab-scenario-')), 'scenario.yaml');
+  writeFileSync(file, text);
+  return file;
 }

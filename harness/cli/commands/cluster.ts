@@ -153,18 +153,13 @@ export interface FaultFlags {
  */
 export async function faultCommand(file: string, flags: FaultFlags, io: IO): Promise<number> {
   const { readScenario } = await import('./scenario-file.ts');
-  const { tryFault, faultVerdict } = await import('../../runtime/fault.ts');
+  const { tryFault, faultVerdict, chaosEntriesOf } = await import('../../runtime/fault.ts');
   const { NODE_PORTS } = await import('./defaults.ts');
   const { model } = await readScenario(file, io);
   const entry = model.scenario.timeline[flags.entry];
   if (!entry || !('mode' in entry)) {
     io.stderr.write(
-      `--entry ${flags.entry}: not a chaos entry of ${file}; chaos entries: ${
-        model.scenario.timeline
-          .map((a, i) => ('mode' in a ? `${i} (${a.action} at ${a.at})` : undefined))
-          .filter(Boolean)
-          .join(', ') || 'none'
-      }\n`,
+      `--entry ${flags.entry}: not a chaos entry of ${file}; chaos entries: ${chaosEntriesOf(model)}\n`,
     );
     return EXIT.usage;
   }
