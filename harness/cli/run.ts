@@ -162,6 +162,7 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     )
     .option('--retain', 'keep the run namespace afterwards (faults are removed regardless)', false)
     .option('--name <name>', 'kind cluster name (unless the scenario names one)', 'probelab')
+    .option('--dry-run', 'print the plan and the manifests a run would apply, and stop (no cluster)', false)
     .addOption(imagesOption())
     .addHelpText(
       'after',
@@ -170,12 +171,22 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     .action(
       async (
         file: string,
-        opts: { runId: string; retain: boolean; name: string; images: 'local' | 'upstream' },
+        opts: { runId: string; retain: boolean; name: string; images: 'local' | 'upstream'; dryRun: boolean },
       ) => {
         const { runCommand } = await import('./commands/run-scenario.ts');
         exitCode = await runCommand(file, opts, io);
       },
     );
+
+  program
+    .command('report')
+    .description('Render the reports of a run again from its run.json, without a cluster.')
+    .argument('<run-dir>', 'a run directory (reports/out/<run id>) or its run.json')
+    .addHelpText('after', '\nExample:\n  probelab report reports/out/run-abc123')
+    .action(async (dir: string) => {
+      const { reportCommand } = await import('./commands/report.ts');
+      exitCode = await reportCommand(dir, io);
+    });
 
   program
     .command('fault')

@@ -347,7 +347,23 @@ function configUpdates(model: ScenarioModel): Problem[] {
   const problems: Problem[] = [];
   model.scenario.timeline.forEach((action, i) => {
     if (action.action !== 'config-update') return;
+    const version = action.data.version;
+    // Propagation is measured by the version the process reports (GET /config), so it must change.
+    if (typeof version !== 'string' || version === '')
+      problems.push(
+        error(
+          ['timeline', i, 'data', 'version'],
+          `${version === undefined ? 'missing' : `${JSON.stringify(version)} is not a non-empty string`}; give the new config a "version" string (it is what the service reports, and how propagation is measured)`,
+        ),
+      );
     for (const d of deploymentsOf(model, action.target)) {
+      if (d.spec.config && typeof version === 'string' && d.spec.config.data.version === version)
+        problems.push(
+          error(
+            ['timeline', i, 'data', 'version'],
+            `"${version}" is already the version of "${d.name}"'s config; use a new version so the change can be seen`,
+          ),
+        );
       if (!d.spec.config)
         problems.push(
           error(

@@ -8,10 +8,11 @@
  * started (k6's own scenario start, in the series, is within a few hundred ms of it).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { Kube } from '../adapters/kube.ts';
 import { startLoad, steppedLoadScript, type LoadRun } from '../adapters/k6.ts';
+import { startWatchers, type WatchSummary } from '../adapters/watch.ts';
 import type { ChaosAction } from '../config/v1alpha1.ts';
 import { leftoverRules } from '../core/chaos-status.ts';
 import { durationMs } from '../core/duration.ts';
@@ -38,11 +39,16 @@ import {
   type Env,
 } from './cluster.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos } from './chaos-mesh.ts';
+import { pollConfigVersion, type ConfigPoll, type ConfigSample } from './config-version.ts';
 import { runSteps, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
 
 /** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
 export const INSTANT_FAULT_WINDOW_MS = 30_000;
+
+/** Files of a run directory besides the reports: the watchers' raw observations and the namespace's events. */
+export const OBSERVATIONS_FILE = 'observations.ndjson';
+export const EVENTS_FILE = 'events.json';
 
 export interface RunOptions {
   runId: string;
@@ -83,6 +89,19 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   let steps: StepReport[] = [];
   let failure: unknown;
   const faultObjects: { object: KubernetesObject; name: string }[] = [];
+  let watched: WatchSummary | undefined;
+  let watchStartMs: number | undefined;
+  const configPolls: { variant: string; atMs: number; version: string; poll: ConfigPoll }[] = [];
+  const configUpdates: { variant: string; atMs: number; version: string; samples: ConfigSample[] }[] = [];
+  const stopConfigPolls = async () => {
+    for (const p of configPolls.splice(0))
+      configUpdates.push({
+        variant: p.variant,
+        atMs: p.atMs,
+        version: p.version,
+        samples: await p.poll.stop(),
+      });
+  };
   // Filled by the first step.
   const context = {} as { rendered: ReturnType<typeof renderManifests>; k6Bin: string };
 
@@ -112,7 +131,17 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             if (!options.retain)
               teardown.defer(`delete namespace ${namespace}`, () => deleteNamespaceAndWait(k, namespace));
             await ensureNodePortsFree(k, context.rendered.objects);
-            await k.apply(context.rendered.objects);
+            // The namespace first, then the watchers, then the rest: the watchers see every pod from its
+            // creation on.
+            const [first, rest] = partition(context.rendered.objects, (o) => o.kind === 'Namespace');
+            await k.apply(first);
+            await mkdir(options.outDir, { recursive: true });
+            const watchers = await startWatchers(k, namespace, join(options.outDir, OBSERVATIONS_FILE));
+            watchStartMs = Date.now();
+            teardown.defer('stop the watchers', async () => {
+              watched = await watchers.stop();
+            });
+            await k.apply(rest);
             return `${model.deployments.map((d) => d.name).join(', ')} in ${namespace}`;
           },
         },
@@ -131,6 +160,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
               const after = await daemonRuleGauges(k, namespace).catch(() => undefined);
               obs.leftovers.push(...leftoverRules(gaugesBefore, after));
             });
+            teardown.defer('stop the config polls', stopConfigPolls);
             teardown.defer('remove every fault', async () => {
               for (const { object, name } of [...faultObjects].reverse()) {
                 const removal = await removeChaos(k, refOf(object));
@@ -208,6 +238,20 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
                 }
               } else if (action.action === 'config-update') {
                 await k.apply(objects);
+                const appliedAt = Date.now();
+                for (const d of deploymentsOf(model, action.target))
+                  configPolls.push({
+                    variant: d.name,
+                    atMs: appliedAt,
+                    version: String(action.data.version),
+                    poll: pollConfigVersion(
+                      k,
+                      namespace,
+                      d.name,
+                      d.spec.behaviour.port,
+                      String(action.data.version),
+                    ),
+                  });
               } else {
                 for (const d of deploymentsOf(model, action.target)) {
                   const patch =
@@ -256,6 +300,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             obs.series = result.series;
             for (const a of await Promise.allSettled(actions))
               if (a.status === 'rejected' && !ctx.signal.aborted) throw a.reason;
+            await stopConfigPolls();
             return `${result.outcome}; ${fired.length} timeline action(s) fired`;
           },
         },
@@ -269,7 +314,12 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   // k6 stops cleanly on an abort, so the steps may all have returned: the signal decides.
   obs.aborted = env.signal.aborted;
   // Collect what the pods say before the namespace may go, then undo everything.
-  if (kube && namespace) obs.restarts = await restartsOf(kube, namespace, loaded, obs).catch(() => []);
+  if (kube && namespace) {
+    obs.restarts = await restartsOf(kube, namespace, loaded, obs).catch(() => []);
+    await writeEvents(kube, namespace, join(options.outDir, EVENTS_FILE)).catch((error: unknown) =>
+      env.out.write(`could not save the namespace's events: ${String(error)}\n`),
+    );
+  }
   if (load && !obs.series) {
     const partial: LoadSeries = load.series();
     obs.series = partial;
@@ -423,6 +473,17 @@ function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, Math.max(0, epochMs - Date.now()));
     signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
   });
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((i) => !test(i))];
+}
+
+/** writeEvents saves the namespace's events as the apiserver lists them (no Secret data is in events). */
+async function writeEvents(kube: Kube, namespace: string, file: string): Promise<void> {
+  const events = (await kube.core.listNamespacedEvent({ namespace })).items;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(events, null, 1)}\n`);
 }
 
 function indent(out: Env['out']): Env['out'] {

@@ -1,6 +1,6 @@
 /** The CLI as a function: argv in, exit code and output out, nothing touching the real process. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../harness/cli/run.ts';
@@ -24,6 +24,36 @@ async function probelab(args: string[], cwd = root) {
 }
 
 describe('probelab CLI', () => {
+  it('report: renders summary.md and junit.xml again from run.json alone', async () => {
+    const golden = join(root, 'test', 'golden', 'reports');
+    const dir = mkdtempSync(join(tmpdir(), 'probelab-report-'));
+    copyFileSync(join(golden, 'run.json'), join(dir, 'run.json'));
+    const r = await probelab(['report', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^INVALID: golden run r1; rendered /);
+    for (const file of ['summary.md', 'junit.xml'])
+      assert.equal(readFileSync(join(dir, file), 'utf8'), readFileSync(join(golden, file), 'utf8'), file);
+  });
+
+  it('report: a run.json of another version is refused, naming the field and what is allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'probelab-report-'));
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ version: 'probelab.dev/run/v0' }));
+    const r = await probelab(['report', join(dir, 'run.json')]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /run.json: version: "probelab.dev\/run\/v0" is not supported, allowed: probelab.dev\/run\/v1alpha1/,
+    );
+  });
+
+  it('run --dry-run: prints the plan and the manifests, touches no cluster', async () => {
+    const r = await probelab(['run', 'scenarios/quickstart.yaml', '--dry-run', '--run-id', 'dry']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /# Manifests/);
+    assert.match(r.stdout, /kind: Deployment/);
+    assert.match(r.stdout, /namespace: probelab-dry/);
+  });
+
   it('validate: exit 0 for valid files', async () => {
     const r = await probelab(['validate', 'scenarios/quickstart.yaml', 'scenarios/hpa-scale-up.yaml']);
     assert.equal(r.code, 0, r.stderr);

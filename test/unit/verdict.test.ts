@@ -224,6 +224,7 @@ describe('reports: summary.md and junit.xml', () => {
     verdict,
   };
   for (const [file, text] of [
+    ['run.json', `${JSON.stringify(report, null, 2)}\n`],
     ['summary.md', renderSummary(report)],
     ['junit.xml', renderJunit(report)],
   ] as const)

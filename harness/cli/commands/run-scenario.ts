@@ -14,6 +14,10 @@ import { exitCodeOf, RUN_EXIT } from '../../core/verdict.ts';
 import { runScenario } from '../../runtime/run.ts';
 import type { ImageSource } from '../../runtime/cluster.ts';
 import type { IO } from '../io.ts';
+import { formatPlan, planRun } from '../../core/plan.ts';
+import { renderManifests } from '../../core/render.ts';
+import { PREVIEW_RENDER_OPTIONS } from './defaults.ts';
+import { renderedToYaml } from './render.ts';
 import { readScenario } from './scenario-file.ts';
 
 export interface RunFlags {
@@ -21,6 +25,8 @@ export interface RunFlags {
   name: string;
   images: ImageSource;
   retain: boolean;
+  /** dryRun prints the plan and the manifests and stops before anything touches a cluster. */
+  dryRun?: boolean;
 }
 
 export async function runCommand(file: string, flags: RunFlags, io: IO): Promise<number> {
@@ -33,6 +39,13 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
       return RUN_EXIT.error;
     }
     throw error;
+  }
+  if (flags.dryRun) {
+    const rendered = renderManifests(model, { ...PREVIEW_RENDER_OPTIONS, runId: flags.runId });
+    const plan = planRun(model, { ...PREVIEW_RENDER_OPTIONS, runId: flags.runId, cluster: flags.name });
+    io.stdout.write(formatPlan(plan, model.scenario.metadata.name));
+    io.stdout.write(`\n# Manifests\n${renderedToYaml(rendered, model.scenario.metadata.name, flags.runId)}`);
+    return RUN_EXIT.passed;
   }
   if (model.scenario.cluster.existing)
     throw new UserError(
