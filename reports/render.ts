@@ -1,10 +1,14 @@
 /**
- * Report renderers: run.json's type, summary.md (verdict first, readable on GitHub) and junit.xml (one test
- * case per check and variant, plus one for the run's validity). Pure: a report in, text out.
+ * Report renderers: run.json's type, summary.md (verdict first, readable on GitHub; then the checks,
+ * faults, load, restarts and the cluster-side measurements per variant, see summary-metrics.ts) and
+ * junit.xml (one test case per check and variant, plus one for the run's validity). Pure: a report in,
+ * text out. Older run.json files without `metrics` (or an aborted run's) render too.
  */
 import type { StepReport } from '../harness/runtime/steps.ts';
 import type { LoadSeries } from '../harness/core/load/series.ts';
 import type { FaultResult, RestartCounts, Verdict, Window } from '../harness/core/verdict.ts';
+import type { RunMetrics } from '../harness/core/metrics/index.ts';
+import { escape, metricsSections, notAvailableLines } from './summary-metrics.ts';
 
 export const RUN_REPORT_VERSION = 'probelab.dev/run/v1alpha1';
 
@@ -25,6 +29,17 @@ export interface RunReport {
   chaosWindows: Window[];
   rolloutWindows: Window[];
   restarts: RestartCounts[];
+  /** notAvailable: variants that never became available before the load started, and why. */
+  notAvailable?: { name: string; reason: string }[];
+  /** configUpdates: each config-update with the versions the pods reported (GET /config, 1 s polls). */
+  configUpdates?: {
+    variant: string;
+    atMs: number;
+    version: string;
+    samples: { pod: string; version: string; atMs: number }[];
+  }[];
+  /** metrics: the cluster-side measurements (docs/metrics.md); absent when the watchers never ran. */
+  metrics?: RunMetrics;
   leftovers: string[];
   loadOutcome: string;
   series: LoadSeries | undefined;
@@ -54,6 +69,7 @@ export function renderSummary(report: RunReport): string {
     for (const r of verdict.invalidReasons) lines.push(`- ${r}`);
     lines.push('');
   }
+  lines.push(...notAvailableLines(report));
   lines.push(
     '## Checks',
     '',
@@ -97,11 +113,12 @@ export function renderSummary(report: RunReport): string {
     '| variant | total | liveness | oom | error | chaos | eviction |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   );
-  for (const r of report.restarts)
+  for (const r of report.restarts ?? [])
     lines.push(
       `| ${r.variant} | ${r.total} | ${r.byCause.liveness} | ${r.byCause.oom} | ${r.byCause.error} | ${r.byCause.chaos} | ${r.byCause.eviction} |`,
     );
-  lines.push('', `Clocks: ${report.clocks}.`, '');
+  lines.push('', ...metricsSections(report));
+  lines.push(`Clocks: ${report.clocks}.`, '');
   return `${lines.join('\n')}\n`;
 }
 
@@ -137,10 +154,6 @@ export function renderJunit(report: RunReport): string {
 
 function ms(value: number | undefined): string {
   return value === undefined ? '—' : value.toFixed(1);
-}
-
-function escape(text: string): string {
-  return text.replace(/\|/g, '\\|');
 }
 
 function xml(text: string): string {

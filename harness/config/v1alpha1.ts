@@ -265,6 +265,12 @@ const load = z.strictObject({
     .strictObject({ preAllocated: z.int().min(1).default(10), max: z.int().min(1).default(200) })
     .prefault({}),
   timeout: duration.default('10s').describe('Per-request timeout.'),
+  connections: z
+    .enum(['new', 'reuse'])
+    .default('new')
+    .describe(
+      'new: every iteration opens its own connection, so requests spread over every ready pod as behind an L7 load balancer (new pods get load at once); reuse: HTTP keep-alive, which pins each virtual user to the pod it first reached (a few long-lived clients).',
+    ),
 });
 
 // ---- timeline ------------------------------------------------------------------------------------------

@@ -12,6 +12,13 @@
 import type { Slos } from '../config/v1alpha1.ts';
 import { durationMs } from './duration.ts';
 import type { IntervalStats, LoadSeries, VariantSeries } from './load/series.ts';
+import {
+  availabilityRatio,
+  timeToReadyQuantile,
+  worstScaleUpLatency,
+  type RunMetrics,
+  type VariantMetrics,
+} from './metrics/index.ts';
 
 export const RESTART_CAUSES = ['liveness', 'oom', 'error', 'chaos', 'eviction'] as const;
 export type RestartCause = (typeof RESTART_CAUSES)[number];
@@ -38,6 +45,9 @@ export interface FaultResult {
   at: string;
   state: 'injected' | 'failing' | 'pending';
   reason?: string;
+  /** variant: the deployment the fault targets; injectedAtMs: when it was applied (host, ms), if injected. */
+  variant?: string;
+  injectedAtMs?: number;
   forced: boolean;
   neverInjected: boolean;
 }
@@ -54,6 +64,10 @@ export interface RunObservations {
   /** leftovers: what removal could not undo (chaos resources, rules acting on traffic). */
   leftovers: string[];
   aborted: boolean;
+  /** metrics: what the watchers' observations measure (undefined when the watchers never ran). */
+  metrics?: RunMetrics;
+  /** hpaVariants: the loaded variants that have an HPA (the scale-up SLO applies to them). */
+  hpaVariants?: string[];
 }
 
 export interface Check {
@@ -75,12 +89,24 @@ export interface Verdict {
 /** MAX_DROPPED_FRACTION: above this share of dropped iterations the load did not run as planned. */
 export const MAX_DROPPED_FRACTION = 0.01;
 
+/**
+ * MAX_UNMEASURED_FRACTION: above this share of pods whose startup could not be timed (their Ready seen
+ * only in a relist, or timestamps missing), the startup figures are not trustworthy. Pods that never got
+ * Ready are a finding, not a measurement error, and do not count here.
+ */
+export const MAX_UNMEASURED_FRACTION = 0.1;
+
+/** MAX_RESUMED_GAP_MS: a watch resumed from its resourceVersion loses nothing, but arrival times inside a
+ * longer gap are off by more than the figures' precision claims. */
+export const MAX_RESUMED_GAP_MS = 5_000;
+
 export function judgeRun(slos: Slos, obs: RunObservations): Verdict {
   const checks: Check[] = [];
   for (const variant of obs.variants) {
     const series = obs.series?.variants.find((v) => v.variant === variant);
     const restarts = obs.restarts.find((r) => r.variant === variant);
-    checks.push(...checksFor(slos, variant, series, restarts, obs));
+    const metrics = obs.metrics?.variants.find((v) => v.variant === variant);
+    checks.push(...checksFor(slos, variant, series, restarts, obs, metrics));
   }
   const invalidReasons: string[] = [];
   for (const fault of obs.faults) {
@@ -101,6 +127,21 @@ export function judgeRun(slos: Slos, obs: RunObservations): Verdict {
         `${v.variant}: k6 dropped ${droppedIterations} of ${iterations + droppedIterations} iterations; the load generator could not keep the planned rate`,
       );
   }
+  if (obs.metrics) {
+    for (const gap of obs.metrics.watch.gaps)
+      if (/410/.test(gap.reason ?? '') || gap.toMs - gap.fromMs > MAX_RESUMED_GAP_MS)
+        invalidReasons.push(
+          `the ${gap.kind} watch was down for ${((gap.toMs - gap.fromMs) / 1000).toFixed(1)} s (${gap.reason ?? 'no reason given'}); changes in that time have late or relisted times`,
+        );
+    for (const v of obs.metrics.variants) {
+      const { startupPopulation, startupUnmeasured } = v.validity;
+      if (startupPopulation && startupUnmeasured > MAX_UNMEASURED_FRACTION * startupPopulation)
+        invalidReasons.push(
+          `${v.variant}: the startup of ${startupUnmeasured} of ${startupPopulation} pods could not be timed (more than ${MAX_UNMEASURED_FRACTION * 100}%)`,
+        );
+    }
+  } else if (!obs.aborted && obs.loadOutcome !== 'not-started')
+    invalidReasons.push('the watchers recorded nothing: no cluster-side measurement');
   const notEvaluated = checks.filter((c) => c.status === 'not-evaluated');
   if (notEvaluated.length)
     invalidReasons.push(
@@ -122,6 +163,7 @@ function checksFor(
   series: VariantSeries | undefined,
   restarts: RestartCounts | undefined,
   obs: RunObservations,
+  metrics: VariantMetrics | undefined,
 ): Check[] {
   const checks: Check[] = [];
   const noLoad = 'no load series for this variant';
@@ -209,17 +251,66 @@ function checksFor(
       series ? `${q} latency of ${series.total.latencyMs?.count ?? 0} requests (nearest rank)` : noLoad,
     );
   }
-  const notYet = (name: string, threshold: string) =>
-    checks.push({
-      name,
-      variant,
-      status: 'not-evaluated',
-      threshold,
-      reason: 'not measured by this version of probelab',
-    });
-  if (slos.scaleUp) notYet('slos.scaleUp.maxLatency', `≤ ${slos.scaleUp.maxLatency}`);
-  if (slos.timeToReady) notYet('slos.timeToReady.max', `≤ ${slos.timeToReady.max}`);
-  if (slos.availability) notYet('slos.availability.min', `≥ ${slos.availability.min}`);
+  const noMetrics = 'the watchers recorded nothing for this variant';
+  if (slos.scaleUp && (obs.hpaVariants ?? [variant]).includes(variant)) {
+    const worst = metrics ? worstScaleUpLatency(metrics) : undefined;
+    atMost(
+      'slos.scaleUp.maxLatency',
+      worst?.ms === null || worst === undefined ? undefined : worst.ms / 1000,
+      durationMs(slos.scaleUp.maxLatency) / 1000,
+      ' s',
+      !worst
+        ? noMetrics
+        : worst.ms === null
+          ? worst.reason
+          : `slowest step (${worst.step}): load step start → new pods ready in the EndpointSlice (${worst.source})`,
+    );
+  }
+  if (slos.timeToReady) {
+    const q = metrics ? timeToReadyQuantile(metrics, 1) : undefined;
+    atMost(
+      'slos.timeToReady.max',
+      q?.ms === null || q === undefined ? undefined : q.ms / 1000,
+      durationMs(slos.timeToReady.max) / 1000,
+      ' s',
+      !q
+        ? noMetrics
+        : q.ms === null
+          ? (q.reason ?? 'not measured')
+          : `slowest of ${q.n} pod(s) created during the run, created → Ready (${q.source})${q.errored ? `; ${q.errored} never Ready` : ''}`,
+    );
+    // A pod that never got Ready is slower than any threshold.
+    const last = checks.at(-1);
+    if (last && q && q.errored > 0 && last.status === 'pass')
+      Object.assign(last, {
+        status: 'fail',
+        reason: `${last.reason}; fails because ${q.errored} pod(s) never got Ready`,
+      });
+  }
+  if (slos.availability) {
+    const a = metrics ? availabilityRatio(metrics) : undefined;
+    const min = slos.availability.min;
+    if (!a || !('ratio' in a))
+      checks.push({
+        name: 'slos.availability.min',
+        variant,
+        status: 'not-evaluated',
+        threshold: `≥ ${min}`,
+        reason: !a ? noMetrics : a.reason,
+      });
+    else {
+      const { ratio, successful, total } = a;
+      const pass = ratio >= min;
+      checks.push({
+        name: 'slos.availability.min',
+        variant,
+        status: pass ? 'pass' : 'fail',
+        measured: round(ratio),
+        threshold: `≥ ${min}`,
+        reason: `successful requests ${successful} of ${total}: ${round(ratio)} ${pass ? '≥' : '<'} ${min}`,
+      });
+    }
+  }
   return checks;
 }
 

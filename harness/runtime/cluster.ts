@@ -476,6 +476,75 @@ export async function readAddon(repo: string, name: string) {
 }
 
 /** waitFor polls check every 2 s until it returns a value, or fails with describe()'s text at the deadline. */
+/** SettledDeployments: which deployments became available, and which visibly never will (with why). */
+export interface SettledDeployments {
+  available: string[];
+  failing: { name: string; reason: string }[];
+}
+
+/** FAILING_WAIT_REASONS: container waiting reasons that mean a pod is failing, not merely slow. */
+const FAILING_WAIT_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+/**
+ * waitForDeploymentsSettled waits until every deployment of the namespace is available or visibly failing
+ * (a pod restarted at least twice, or waiting for a reason in FAILING_WAIT_REASONS): a variant whose
+ * probes kill it is a finding of the experiment, not an infrastructure error. Past the timeout, the
+ * deployments neither available nor failing are reported failing with "not available after …".
+ */
+export async function waitForDeploymentsSettled(
+  kube: Kube,
+  namespace: string,
+  ctx: StepContext,
+  timeoutMs: number,
+): Promise<SettledDeployments> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const deployments = (await kube.apps.listNamespacedDeployment({ namespace })).items;
+    const pods = (await kube.core.listNamespacedPod({ namespace })).items;
+    const settled: SettledDeployments = { available: [], failing: [] };
+    let pending = 0;
+    for (const d of deployments) {
+      const name = d.metadata?.name ?? '';
+      if ((d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1)) {
+        settled.available.push(name);
+        continue;
+      }
+      const selector = d.spec?.selector?.matchLabels ?? {};
+      const mine = pods.filter((p) =>
+        Object.entries(selector).every(([k, v]) => p.metadata?.labels?.[k] === v),
+      );
+      const failing = mine
+        .flatMap((p) => p.status?.containerStatuses ?? [])
+        .find((c) => c.restartCount >= 2 || FAILING_WAIT_REASONS.has(c.state?.waiting?.reason ?? ''));
+      if (failing)
+        settled.failing.push({
+          name,
+          reason: `container ${failing.name}: ${failing.state?.waiting?.reason ?? 'restarting'}, ${failing.restartCount} restart(s)`,
+        });
+      else if (performance.now() > deadline)
+        settled.failing.push({ name, reason: `not available after ${timeoutMs / 1000}s` });
+      else pending++;
+    }
+    if (deployments.length > 0 && pending === 0) return settled;
+    if (performance.now() > deadline)
+      throw new UserError(`timed out after ${timeoutMs / 1000}s: no deployment in ${namespace}`);
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, 2_000);
+      ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)), {
+        once: true,
+      });
+    });
+  }
+}
+
 export async function waitFor<T>(
   ctx: StepContext,
   timeoutMs: number,

@@ -17,6 +17,8 @@ import type { ChaosAction } from '../config/v1alpha1.ts';
 import { leftoverRules } from '../core/chaos-status.ts';
 import { durationMs } from '../core/duration.ts';
 import { planLoad } from '../core/load/plan.ts';
+import { planStages } from '../core/load-shape.ts';
+import { computeMetrics, restartCountsOf } from '../core/metrics/index.ts';
 import type { LoadSeries } from '../core/load/series.ts';
 import type { ScenarioModel } from '../core/model.ts';
 import { UserError } from '../core/errors.ts';
@@ -34,7 +36,7 @@ import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '
 import {
   clusterUp,
   deleteNamespaceAndWait,
-  waitForDeploymentsAvailable,
+  waitForDeploymentsSettled,
   type ClusterOptions,
   type Env,
 } from './cluster.ts';
@@ -45,6 +47,9 @@ import { TeardownStack } from './teardown.ts';
 
 /** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
 export const INSTANT_FAULT_WINDOW_MS = 30_000;
+
+/** AVAILABLE_TIMEOUT_MS: how long a variant may take to become available before the load starts anyway. */
+export const AVAILABLE_TIMEOUT_MS = 180_000;
 
 /** Files of a run directory besides the reports: the watchers' raw observations and the namespace's events. */
 export const OBSERVATIONS_FILE = 'observations.ndjson';
@@ -89,6 +94,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   let steps: StepReport[] = [];
   let failure: unknown;
   const faultObjects: { object: KubernetesObject; name: string }[] = [];
+  const notAvailable: { name: string; reason: string }[] = [];
   let watched: WatchSummary | undefined;
   let watchStartMs: number | undefined;
   const configPolls: { variant: string; atMs: number; version: string; poll: ConfigPoll }[] = [];
@@ -147,7 +153,18 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
         },
         {
           name: 'Wait until every variant is available',
-          run: (ctx) => waitForDeploymentsAvailable(kube as Kube, namespace, ctx, 300_000),
+          run: async (ctx) => {
+            const settled = await waitForDeploymentsSettled(
+              kube as Kube,
+              namespace,
+              ctx,
+              AVAILABLE_TIMEOUT_MS,
+            );
+            notAvailable.push(...settled.failing);
+            return settled.failing.length
+              ? `${settled.available.length} available; never available: ${settled.failing.map((f) => `${f.name} (${f.reason})`).join(', ')}`
+              : `${settled.available.length} available`;
+          },
         },
         {
           name: 'Drive the load and fire the timeline',
@@ -224,6 +241,8 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
                     },
                   );
                   fault.state = outcome.injection.state;
+                  fault.variant = object.metadata?.labels?.[LABELS.variant] ?? action.target;
+                  if (outcome.injection.state === 'injected') fault.injectedAtMs = outcome.appliedAt;
                   if (outcome.injection.state === 'failing') fault.reason = outcome.injection.reason;
                   if (outcome.injection.state === 'pending')
                     fault.reason = `still pending: ${outcome.injection.detail}`;
@@ -330,6 +349,35 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   );
   for (const f of teardownFailures) obs.leftovers.push(`cleanup step "${f.name}" failed: ${String(f.error)}`);
 
+  const watchStopMs = Date.now();
+  if (watched && watchStartMs !== undefined) {
+    obs.metrics = computeMetrics({
+      observations: watched.observations,
+      series: obs.series,
+      stages: planStages(scenario.load),
+      loadStartMs,
+      runWindow: { fromMs: watchStartMs, toMs: watchStopMs },
+      variants: model.deployments.map((d) => ({
+        name: d.name,
+        loaded: loaded.includes(d.name),
+        hpa: d.spec.hpa,
+        probes: d.spec.probes,
+      })),
+      chaosWindows: obs.chaosWindows,
+      rolloutWindows: obs.rolloutWindows,
+      faults: obs.faults.map((f) => ({
+        name: f.name,
+        action: f.action,
+        variant: f.variant ?? '',
+        injectedAtMs: f.injectedAtMs,
+      })),
+      configUpdates,
+      slos: scenario.slos,
+    });
+    // Restarts counted from the observed transitions (in the run's window) replace the end-of-run totals.
+    obs.restarts = obs.metrics.variants.filter((v) => v.loaded).map(restartCountsOf);
+  }
+  obs.hpaVariants = model.deployments.filter((d) => d.spec.hpa && loaded.includes(d.name)).map((d) => d.name);
   const verdict = judgeRun(scenario.slos, obs);
   const report: RunReport = {
     version: RUN_REPORT_VERSION,
@@ -339,7 +387,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     startedAt,
     finishedAt: new Date().toISOString(),
     clocks:
-      'timeline offsets, fault and rollout windows: this host, Date.now() (1 ms); k6 series: k6 sample time (this host, 1 µs) in 1 s windows',
+      'timeline offsets, fault and rollout windows, watch arrivals, config samples: this host, Date.now() (1 ms); k6 series: k6 sample time (this host, 1 µs) in 1 s windows; Kubernetes object times: metav1.Time (1 s, truncated); see docs/metrics.md',
     loadStartMs,
     steps,
     timeline: fired,
@@ -347,6 +395,9 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     chaosWindows: obs.chaosWindows,
     rolloutWindows: obs.rolloutWindows,
     restarts: obs.restarts,
+    notAvailable,
+    configUpdates,
+    metrics: obs.metrics,
     leftovers: obs.leftovers,
     loadOutcome: obs.loadOutcome,
     series: obs.series,

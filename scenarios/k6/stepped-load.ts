@@ -38,6 +38,7 @@ interface Plan {
   vus: { preAllocated: number; max: number };
   timeoutMs: number;
   closedModelPacingMs: number;
+  connections: 'new' | 'reuse';
   thresholds: Record<string, { threshold: string; abortOnFail: boolean }[]>;
 }
 
@@ -95,6 +96,9 @@ export const options = {
   scenarios,
   thresholds: plan.thresholds,
   discardResponseBodies: true,
+  // "new": each iteration opens its own connection, so the Service spreads requests over every ready pod
+  // (as an L7 load balancer would); "reuse": keep-alive, which pins a VU to the pod it first reached.
+  noVUConnectionReuse: plan.connections === 'new',
   throw: true, // see drive()
   // No url/name tags: the path tag says the same at a fraction of the output size.
   systemTags: ['status', 'method', 'error', 'error_code', 'scenario', 'expected_response'],

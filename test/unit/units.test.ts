@@ -76,6 +76,7 @@ describe('planStages', () => {
       requests: [],
       vus: { preAllocated: 1, max: 1 },
       timeout: '10s',
+      connections: 'new',
     });
     assert.deepEqual(
       stages.map((s) => [s.startMs, s.holdStartMs, s.endMs]),

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { scenarioSchema } from '../../harness/config/v1alpha1.ts';
 import type { IntervalStats, LoadSeries, VariantSeries } from '../../harness/core/load/series.ts';
 import { exitCodeOf, judgeRun, RUN_EXIT, type RunObservations } from '../../harness/core/verdict.ts';
+import { computeMetrics, type RunMetrics } from '../../harness/core/metrics/index.ts';
+import type { Observation } from '../../harness/core/observations.ts';
 import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
 
 const T0 = 1_795_000_000_000; // epoch ms of the load start in these cases
@@ -77,8 +79,26 @@ function observations(change: Partial<RunObservations> = {}): RunObservations {
     ],
     leftovers: [],
     aborted: false,
+    // The watchers ran and saw nothing of note (no pod created during the run, no gap).
+    metrics: metricsOf([], series),
     ...change,
   };
+}
+
+function metricsOf(observations: Observation[], series?: LoadSeries): RunMetrics {
+  return computeMetrics({
+    observations,
+    series,
+    stages: [],
+    loadStartMs: T0,
+    runWindow: { fromMs: T0 - 5_000, toMs: T0 + 15_000 },
+    variants: [{ name: 'web', loaded: true }],
+    chaosWindows: [],
+    rolloutWindows: [],
+    faults: [],
+    configUpdates: [],
+    slos: {},
+  });
 }
 
 const slosOf = (slos: unknown) => scenarioSchema.shape.slos.parse(slos);
@@ -163,11 +183,60 @@ describe('verdict: judgeRun', () => {
       exit: RUN_EXIT.invalid,
     },
     {
-      name: 'a check this version cannot evaluate makes the run invalid, not passed',
+      name: 'a scale-up SLO without any observed scale-up cannot be evaluated: the run is invalid, not passed',
       slos: { scaleUp: { maxLatency: '90s' } },
       outcome: 'invalid',
       exit: RUN_EXIT.invalid,
       expect: (v) => assert.match(v.invalidReasons.join(), /could not be evaluated: slos.scaleUp.maxLatency/),
+    },
+    {
+      name: 'a watch relisted after 410 Gone makes the run invalid (transitions may be lost)',
+      slos: { errorRate: { max: 0.5 } },
+      obs: {
+        metrics: metricsOf([
+          {
+            seq: 0,
+            kind: 'Pod',
+            marker: 'gap',
+            arrivalMs: T0 + 3_000,
+            monoMs: 3_000,
+            fromMs: T0 + 2_000,
+            toMs: T0 + 3_000,
+            reason: '410 Gone: too old resource version',
+          },
+        ]),
+      },
+      outcome: 'invalid',
+      exit: RUN_EXIT.invalid,
+      expect: (v) => assert.match(v.invalidReasons.join(), /the Pod watch was down for 1.0 s \(410 Gone/),
+    },
+    {
+      name: 'a watch resumed within 5 s loses nothing and keeps the run valid',
+      slos: { errorRate: { max: 0.5 } },
+      obs: {
+        metrics: metricsOf([
+          {
+            seq: 0,
+            kind: 'Event',
+            marker: 'gap',
+            arrivalMs: T0 + 3_000,
+            monoMs: 3_000,
+            fromMs: T0 + 1_000,
+            toMs: T0 + 3_000,
+            reason: 'stream closed',
+          },
+        ]),
+      },
+      outcome: 'passed',
+      exit: RUN_EXIT.passed,
+    },
+    {
+      name: 'no watcher records at all make the run invalid',
+      slos: { errorRate: { max: 0.5 } },
+      obs: { metrics: undefined },
+      outcome: 'invalid',
+      exit: RUN_EXIT.invalid,
+      expect: (v) => assert.match(v.invalidReasons.join(), /the watchers recorded nothing/),
     },
     {
       name: 'duringRollout without a rollout is not evaluated',

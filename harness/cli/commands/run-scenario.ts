@@ -6,8 +6,8 @@
  * 130/143 interrupted (faults removed, partial reports written).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { pathsFor } from '../../adapters/paths.ts';
 import { UserError } from '../../core/errors.ts';
 import { exitCodeOf, RUN_EXIT } from '../../core/verdict.ts';
@@ -58,34 +58,64 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
   io.stderr.write(
     `run ${flags.runId} of ${model.scenario.metadata.name}; build and cluster log: ${logPath}\n`,
   );
+  const repeats = model.scenario.repeat;
+  const outcomes: { runId: string; outcome: string; summary: string }[] = [];
+  let worst: number = RUN_EXIT.passed;
   try {
-    const result = await runScenario(
-      { paths, out: io.stderr, signal: io.signal, log: { write: (t) => void log.write(t) } },
-      model,
-      {
-        runId: flags.runId,
-        retain: flags.retain,
-        outDir: resolve(io.cwd, 'reports', 'out', flags.runId),
-        cluster: {
-          name: model.scenario.cluster.kind?.name ?? flags.name,
-          config: resolve(io.cwd, model.scenario.cluster.kind?.config ?? 'kind-config.yaml'),
-          images: flags.images,
-          reuse: model.scenario.cluster.reuse ?? true,
-          keepOnFailure: false,
+    for (let i = 1; i <= repeats; i++) {
+      // One namespace, run id and report directory per repeat; the repeats share the cluster.
+      const runId = repeats > 1 ? `${flags.runId}-${i}` : flags.runId;
+      const outDir =
+        repeats > 1
+          ? resolve(io.cwd, 'reports', 'out', flags.runId, String(i))
+          : resolve(io.cwd, 'reports', 'out', flags.runId);
+      if (repeats > 1) io.stderr.write(`repeat ${i} of ${repeats}: run id ${runId}\n`);
+      const result = await runScenario(
+        { paths, out: io.stderr, signal: io.signal, log: { write: (t) => void log.write(t) } },
+        model,
+        {
+          runId,
+          retain: flags.retain,
+          outDir,
+          cluster: {
+            name: model.scenario.cluster.kind?.name ?? flags.name,
+            config: resolve(io.cwd, model.scenario.cluster.kind?.config ?? 'kind-config.yaml'),
+            images: flags.images,
+            reuse: (model.scenario.cluster.reuse ?? true) || i > 1,
+            keepOnFailure: false,
+          },
         },
-      },
-    );
-    const { verdict } = result;
-    io.stdout.write(`${verdict.outcome.toUpperCase()}: ${model.scenario.metadata.name} run ${flags.runId}\n`);
-    for (const c of verdict.checks.filter((c) => c.status !== 'pass'))
-      io.stdout.write(`  ${c.status === 'fail' ? '✗' : '?'} ${c.variant} ${c.name}: ${c.reason}\n`);
-    for (const r of verdict.invalidReasons) io.stdout.write(`  ! ${r}\n`);
-    io.stdout.write(`summary: ${result.files.summary}\n`);
-    if (flags.retain)
-      io.stdout.write(
-        `retained namespace ${result.report.namespace}; remove it with: npm run probelab -- clean --run ${flags.runId}\n`,
       );
-    return exitCodeOf(verdict);
+      const { verdict } = result;
+      io.stdout.write(`${verdict.outcome.toUpperCase()}: ${model.scenario.metadata.name} run ${runId}\n`);
+      for (const c of verdict.checks.filter((c) => c.status !== 'pass'))
+        io.stdout.write(`  ${c.status === 'fail' ? '✗' : '?'} ${c.variant} ${c.name}: ${c.reason}\n`);
+      for (const r of verdict.invalidReasons) io.stdout.write(`  ! ${r}\n`);
+      io.stdout.write(`summary: ${result.files.summary}\n`);
+      if (flags.retain)
+        io.stdout.write(
+          `retained namespace ${result.report.namespace}; remove it with: npm run probelab -- clean --run ${runId}\n`,
+        );
+      outcomes.push({ runId, outcome: verdict.outcome, summary: relative(io.cwd, result.files.summary) });
+      worst = Math.max(worst, exitCodeOf(verdict));
+      if (io.signal.aborted) return RUN_EXIT.sigint;
+    }
+    if (repeats > 1) {
+      const index = resolve(io.cwd, 'reports', 'out', flags.runId, 'repeats.md');
+      await writeFile(
+        index,
+        [
+          `# ${model.scenario.metadata.name} — ${repeats} repeats of run ${flags.runId}`,
+          '',
+          '| repeat | run id | outcome | summary |',
+          '| --- | --- | --- | --- |',
+          ...outcomes.map((o, i) => `| ${i + 1} | ${o.runId} | ${o.outcome} | ${o.summary} |`),
+          '',
+        ].join('\n'),
+      );
+      io.stdout.write(`repeats: ${relative(io.cwd, index)}; worst exit code ${worst}\n`);
+    }
+    return worst;
   } catch (error) {
     if (io.signal.aborted) return RUN_EXIT.sigint;
     io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -85,6 +85,8 @@ export interface K6Plan {
   /** timeoutMs is the per-request timeout; it is also each scenario's graceful stop. */
   timeoutMs: number;
   closedModelPacingMs: number;
+  /** connections: "new" closes a VU's connections after each iteration; "reuse" keeps them (keep-alive). */
+  connections: 'new' | 'reuse';
   /** thresholds are k6 thresholds keyed by metric (per variant); they never abort the run. */
   thresholds: Record<string, K6Threshold[]>;
 }
@@ -133,6 +135,7 @@ export function planLoad(load: Scenario['load'], targets: readonly LoadTarget[],
     vus: { preAllocated: load.vus.preAllocated, max: load.vus.max },
     timeoutMs: durationMs(load.timeout),
     closedModelPacingMs: CLOSED_MODEL_PACING_MS,
+    connections: load.connections,
     thresholds: thresholdsFor(
       normalized.map((t) => t.variant),
       slos,

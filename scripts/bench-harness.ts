@@ -1,0 +1,220 @@
+/**
+ * bench-harness: what `probelab run` itself costs while 30+ pods churn, against the targets of issue 5:
+ *
+ *   CPU of the harness process ≤ 5% of one core, averaged over the run      (/proc/<pid>/stat utime+stime)
+ *   RSS of the harness process ≤ 250 MB at its peak                          (/proc/<pid>/status VmRSS)
+ *   watch delay ≤ 100 ms at p99                                              (probe Events, see below)
+ *   wall time beyond the scenario's load duration ≤ 60 s, reused cluster     (this host's clock)
+ *
+ *   node scripts/bench-harness.ts [--replicas 32] [--duration 90s] [--probe-every-ms 250]
+ *
+ * The run is a real one on the kind cluster `probelab` (it must exist: `npm run probelab -- cluster up`):
+ * a deployment of --replicas small pods under light load, rolled out twice and hit by a pod kill, so
+ * pods are created, scheduled, made ready and deleted throughout. Only the harness process is measured
+ * (node running harness/cli/main.ts), not k6 or the cluster.
+ *
+ * Watch delay: the apiserver's own timestamps on objects (managedFields time) have 1 s precision, too
+ * coarse for a 100 ms target. So this script writes a probe Event into the run's namespace every
+ * --probe-every-ms with eventTime = the moment it sends the request (µs); the harness's watchers record
+ * it on arrival. arrival − eventTime is the request's write into etcd plus the watch delivery: an upper
+ * bound of the watch delay, on one clock (this host). The 1 s server stamps are checked for consistency
+ * (arrival − serverMs must lie in [0, 1 s + delay)). Results go to stdout and reports/out/bench-harness.json;
+ * exit 1 when a target is missed.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connectKube } from '../harness/adapters/kube.ts';
+import { pathsFor } from '../harness/adapters/paths.ts';
+import { parseDuration } from '../harness/core/duration.ts';
+import { nearestRank } from '../harness/core/load/series.ts';
+import { isObjectRecord, type Observation, type TrimmedEvent } from '../harness/core/observations.ts';
+import { namespaceFor } from '../harness/core/render.ts';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TARGETS = { cpuPercentOfCore: 5, rssMb: 250, watchDelayP99Ms: 100, overheadS: 60 };
+const PROBE_REASON = 'ProbelabBenchProbe';
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      replicas: { type: 'string', default: '32' },
+      duration: { type: 'string', default: '90s' },
+      'probe-every-ms': { type: 'string', default: '250' },
+    },
+  });
+  const replicas = Number(values.replicas);
+  const loadMs = parseDuration(values.duration) ?? 90_000;
+  const runId = `bench-${Date.now().toString(36)}`;
+  const namespace = namespaceFor(runId);
+  const scenario = join(await mkdtemp(join(tmpdir(), 'probelab-bench-')), 'bench.yaml');
+  await writeFile(
+    scenario,
+    `apiVersion: probelab.dev/v1alpha1
+kind: Scenario
+metadata: { name: bench-harness }
+workloads:
+  - name: churn
+    replicas: ${replicas}
+    resources: { requests: { cpu: 5m, memory: 8Mi } }
+    behaviour: { grpcPort: 0 }
+    probes:
+      readiness: { httpGet: { path: /readyz, port: http }, periodSeconds: 2 }
+    terminationGracePeriodSeconds: 2
+load:
+  workload: churn
+  stages:
+    - { rps: 20, duration: ${Math.round(loadMs / 1000)}s }
+timeline:
+  - { at: ${Math.round((loadMs * 0.15) / 1000)}s, action: rollout-restart, target: churn }
+  - { at: ${Math.round((loadMs * 0.55) / 1000)}s, action: pod-kill, target: churn, mode: fixed, value: "4" }
+  - { at: ${Math.round((loadMs * 0.6) / 1000)}s, action: rollout-restart, target: churn }
+`,
+  );
+  const paths = pathsFor(repo, process.env);
+  const kube = connectKube(join(paths.cache, 'kubeconfig', 'probelab'));
+
+  const started = performance.now();
+  const child = spawn(process.execPath, ['harness/cli/main.ts', 'run', scenario, '--run-id', runId], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+
+  // Sample the harness process once a second.
+  const pid = child.pid as number;
+  let peakRssKb = 0;
+  let lastTicks = 0;
+  let sampler: NodeJS.Timeout | undefined = setInterval(() => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      lastTicks = Number(fields[11]) + Number(fields[12]); // utime + stime
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (rss) peakRssKb = Math.max(peakRssKb, Number(rss[1]));
+    } catch {
+      // The process has exited.
+    }
+  }, 1_000);
+
+  // Probe events, written while the run's namespace exists.
+  const probes = new Map<string, number>();
+  let probing = true;
+  const prober = (async () => {
+    let n = 0;
+    while (probing) {
+      await new Promise((r) => setTimeout(r, Number(values['probe-every-ms'])));
+      const sent = Date.now();
+      const name = `bench-probe-${n++}`;
+      await kube.core
+        .createNamespacedEvent({
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            involvedObject: { kind: 'Namespace', name: namespace, apiVersion: 'v1' },
+            reason: PROBE_REASON,
+            message: 'watch delay probe',
+            type: 'Normal',
+            eventTime: new Date(sent) as unknown as Date,
+            reportingComponent: 'probelab-bench',
+            reportingInstance: 'bench',
+            action: 'Probe',
+          },
+        })
+        .then(
+          () => probes.set(name, sent),
+          () => undefined,
+        );
+    }
+  })();
+
+  const code = await exited;
+  const wallS = (performance.now() - started) / 1000;
+  probing = false;
+  await prober;
+  clearInterval(sampler);
+  sampler = undefined;
+
+  const obsFile = join(repo, 'reports', 'out', runId, 'observations.ndjson');
+  const observations = readFileSync(obsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => JSON.parse(l) as Observation);
+  const records = observations.filter(isObjectRecord);
+  const delays = records
+    .filter(
+      (r) => r.kind === 'Event' && (r.object as TrimmedEvent).reason === PROBE_REASON && r.type === 'ADDED',
+    )
+    .map((r) => r.arrivalMs - (probes.get(r.object.metadata.name) ?? NaN))
+    .filter((d) => !Number.isNaN(d))
+    .sort((a, b) => a - b);
+  const serverSkew = records
+    .filter((r) => r.serverMs !== undefined)
+    .map((r) => r.arrivalMs - (r.serverMs as number));
+  const pods = new Set(records.filter((r) => r.kind === 'Pod').map((r) => r.object.metadata.uid));
+  const cpuPercent = (lastTicks / CLOCK_TICKS / wallS) * 100;
+  const overheadS = wallS - loadMs / 1000;
+  const result = {
+    runId,
+    exitCode: code,
+    replicas,
+    distinctPods: pods.size,
+    records: records.length,
+    gaps: observations.filter((o) => !isObjectRecord(o) && o.marker === 'gap').length,
+    wallS: round(wallS),
+    loadS: loadMs / 1000,
+    overheadS: round(overheadS),
+    cpuPercentOfCore: round(cpuPercent),
+    peakRssMb: round(peakRssKb / 1024),
+    watchDelayMs: delays.length
+      ? {
+          n: delays.length,
+          p50: nearestRank(delays, 0.5),
+          p99: nearestRank(delays, 0.99),
+          max: delays.at(-1),
+          method: 'probe Event eventTime (sent, this host, 1 ms) → arrival (this host, 1 ms): upper bound',
+        }
+      : undefined,
+    serverStampCheck: {
+      n: serverSkew.length,
+      outside: serverSkew.filter((s) => s < -5 || s > 2_000).length,
+      note: 'arrival − managedFields time (apiserver, 1 s truncated) should lie in [0, 1 s + delay)',
+    },
+    targets: TARGETS,
+  };
+  const missed = [
+    cpuPercent > TARGETS.cpuPercentOfCore && `CPU ${round(cpuPercent)}% > ${TARGETS.cpuPercentOfCore}%`,
+    peakRssKb / 1024 > TARGETS.rssMb && `RSS ${round(peakRssKb / 1024)} MB > ${TARGETS.rssMb} MB`,
+    (!delays.length || nearestRank(delays, 0.99) > TARGETS.watchDelayP99Ms) &&
+      `watch delay p99 ${delays.length ? nearestRank(delays, 0.99) : 'unmeasured'} ms > ${TARGETS.watchDelayP99Ms} ms`,
+    overheadS > TARGETS.overheadS && `overhead ${round(overheadS)} s > ${TARGETS.overheadS} s`,
+    pods.size < 30 && `only ${pods.size} pods churned (< 30)`,
+  ].filter(Boolean);
+  await mkdir(join(repo, 'reports', 'out'), { recursive: true });
+  await writeFile(join(repo, 'reports', 'out', 'bench-harness.json'), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (code !== 0 && code !== 1 && code !== 2) process.stdout.write(`run output:\n${output}\n`);
+  process.stdout.write(missed.length ? `MISSED: ${missed.join('; ')}\n` : 'all targets met\n');
+  return missed.length ? 1 : 0;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${String((error as Error).stack ?? error)}\n`);
+    process.exit(3);
+  },
+);
