@@ -389,9 +389,27 @@ const cluster = z
       })
       .optional(),
     existing: z
-      .strictObject({ kubeconfig: z.string().min(1), context: z.string().min(1).optional() })
+      .strictObject({
+        kubeconfig: z.string().min(1).describe('Path to the kubeconfig (relative to the working directory).'),
+        context: z.string().min(1).optional().describe('Context to use; default the current context.'),
+        image: z
+          .string()
+          .min(1)
+          .describe(
+            "The sample service image as the cluster's nodes can pull it: push the image `probelab images build` prints to your registry and name it here.",
+          ),
+        loadAddress: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe(
+            "Host or IP where this machine reaches the cluster's NodePorts 30080-30087 (a node's address).",
+          ),
+      })
       .optional()
-      .describe('Target an existing cluster instead of kind.'),
+      .describe(
+        'Target an existing cluster instead of kind: nothing is installed there, nothing else is touched.',
+      ),
     reuse: z
       .boolean()
       .default(true)

@@ -454,6 +454,109 @@ export async function deleteNamespaceAndWait(kube: Kube, name: string): Promise<
   throw new Error(`namespace ${name} is still terminating after 3 minutes`);
 }
 
+/** ExistingCluster: a cluster probelab did not create, addressed only through a kubeconfig. */
+export interface ExistingCluster {
+  /** kubeconfig: absolute path; its content is never logged or reported, only the context and server. */
+  kubeconfig: string;
+  context?: string;
+  /** image: the sample service image as this cluster's nodes can pull it (the user's registry). */
+  image: string;
+  /** loadAddress: where this machine reaches the cluster's NodePorts. */
+  loadAddress: string;
+  /** needsMetrics / needsChaos: what the scenario uses (an HPA; chaos in the timeline). */
+  needsMetrics: boolean;
+  needsChaos: boolean;
+}
+
+/**
+ * connectExisting: the steps of a run's "Ensure the cluster" against a cluster probelab did not create.
+ * Nothing is installed there and no container engine is touched: k6 is built (or found cached) here,
+ * the cluster must have its nodes Ready, metrics-server when the scenario has an HPA, and Chaos Mesh when
+ * the timeline has chaos; each missing piece is an error that says how to fix it.
+ */
+export async function connectExisting(env: Env, options: ExistingCluster): Promise<ClusterHandle> {
+  const built: Partial<BuiltImages> = {};
+  let kube: Kube | undefined;
+  const steps: Step[] = [
+    {
+      name: 'Build k6',
+      run: async (ctx) => {
+        built.k6Bin = await buildScript(env, ctx, 'images/k6/build.sh');
+        return built.k6Bin;
+      },
+    },
+    {
+      name: 'Connect to the cluster',
+      run: async () => {
+        try {
+          kube = connectKube(options.kubeconfig, options.context);
+        } catch (error) {
+          throw new UserError(
+            `cluster.existing.kubeconfig: cannot load ${options.kubeconfig}${options.context ? ` (context ${options.context})` : ''}: ${(error as Error).message}; give a readable kubeconfig and one of its contexts`,
+          );
+        }
+        const version = await kube.core.getAPIResources().then(
+          () => 'answers',
+          (error: unknown) => {
+            throw new UserError(
+              `cluster.existing: the API server of context ${kube?.context} (${kube?.server}) does not answer: ${(error as Error).message}`,
+            );
+          },
+        );
+        return `context ${kube.context} at ${kube.server}: ${version}`;
+      },
+    },
+    {
+      name: 'Check the nodes',
+      run: async () => {
+        const nodes = await (kube as Kube).listNodes();
+        const notReady = nodes.filter((n) => !n.ready);
+        if (!nodes.length || notReady.length)
+          throw new UserError(
+            `cluster.existing: ${nodes.length ? `node(s) not Ready: ${notReady.map((n) => `${n.name} (${n.readyReason})`).join(', ')}` : 'no node'}; a run needs every node Ready`,
+          );
+        return nodes.map((n) => `${n.name} ${n.kubeletVersion}`).join(', ');
+      },
+    },
+    {
+      name: 'Check the add-ons the scenario needs',
+      run: async () => {
+        const k = kube as Kube;
+        const found: string[] = [];
+        if (options.needsMetrics) {
+          await k.nodeUsage().catch((error: unknown) => {
+            throw new UserError(
+              `cluster.existing: the scenario has an HPA but metrics.k8s.io does not answer (${(error as Error).message}); install metrics-server in that cluster`,
+            );
+          });
+          found.push('metrics-server');
+        }
+        if (options.needsChaos) {
+          await k.custom
+            .listClusterCustomObject({ group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos' })
+            .catch((error: unknown) => {
+              throw new UserError(
+                `cluster.existing: the timeline has chaos but Chaos Mesh's CRDs do not answer (${(error as Error).message}); install Chaos Mesh in that cluster or remove the chaos entries`,
+              );
+            });
+          found.push('Chaos Mesh');
+        }
+        return found.length ? found.join(', ') : 'none needed';
+      },
+    },
+  ];
+  const reports = await runSteps(steps, env.out, env.signal);
+  return {
+    name: (kube as Kube).context,
+    kubeconfig: options.kubeconfig,
+    created: false,
+    sampleImage: options.image,
+    k6Bin: built.k6Bin as string,
+    kube: kube as Kube,
+    steps: reports,
+  };
+}
+
 /** readVersion reads KEY from clusters/versions.env, the one place versions are pinned. */
 export async function readVersion(repo: string, key: string): Promise<string> {
   const text = await readFile(join(repo, 'clusters', 'versions.env'), 'utf8');

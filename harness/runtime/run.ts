@@ -35,7 +35,9 @@ import {
 import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
 import {
   clusterUp,
+  connectExisting,
   deleteNamespaceAndWait,
+  type ExistingCluster,
   waitForDeploymentsSettled,
   type ClusterOptions,
   type Env,
@@ -57,7 +59,8 @@ export const EVENTS_FILE = 'events.json';
 
 export interface RunOptions {
   runId: string;
-  cluster: ClusterOptions;
+  /** cluster: the kind cluster to create or reuse, or an existing cluster reached by kubeconfig. */
+  cluster: ClusterOptions | { existing: ExistingCluster };
   /** retain keeps the run namespace (faults are removed regardless). */
   retain: boolean;
   /** outDir: where the reports go (reports/out/<run id>). */
@@ -87,6 +90,8 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     aborted: false,
   };
   const fired: RunReport['timeline'] = [];
+  // kind maps the loaded NodePorts to this host's 127.0.0.1 (kind-config.yaml).
+  const loadAddress = 'existing' in options.cluster ? options.cluster.existing.loadAddress : '127.0.0.1';
   let kube: Kube | undefined;
   let namespace = '';
   let load: LoadRun | undefined;
@@ -117,7 +122,11 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
         {
           name: 'Ensure the cluster',
           run: async () => {
-            const handle = await clusterUp({ ...env, out: indent(env.out) }, options.cluster);
+            const sub = { ...env, out: indent(env.out) };
+            const handle =
+              'existing' in options.cluster
+                ? await connectExisting(sub, options.cluster.existing)
+                : await clusterUp(sub, options.cluster);
             kube = handle.kube;
             const rendered = renderManifests(model, {
               runId: options.runId,
@@ -191,7 +200,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             });
             const targets = loaded.map((variant, i) => ({
               variant,
-              baseUrl: `http://127.0.0.1:${LOADED_NODE_PORTS[i]}`,
+              baseUrl: `http://${loadAddress}:${LOADED_NODE_PORTS[i]}`,
             }));
             load = startLoad({
               k6Bin: context.k6Bin,

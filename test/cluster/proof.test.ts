@@ -88,4 +88,36 @@ describe('proofs of probelab run (real cluster)', function () {
     assert.equal(checkOf(report, 'abrupt', 'slos.errorRate.duringRollout').status, 'fail');
     assert.equal(checkOf(report, 'graceful', 'slos.errorRate.duringRollout').status, 'pass');
   });
+
+  it('autoscaling: every load step has a reaction, provisioning and recovery figure, consistent with the floor', async () => {
+    const { code, report, out } = await runProof('autoscaling-steps');
+    assert.ok(code === 0 || code === 1, `a valid run (passed or failed): ${code}\n${out.slice(-3000)}`);
+    assert.deepEqual(report.verdict.invalidReasons, []);
+    const web = variantOf(report, 'web');
+    assert.ok(web.scaling.defined, 'web has an HPA');
+    const increases = web.scaling.scaleUp.filter((s) => s.step > 0);
+    assert.equal(increases.length, 3, 'three load steps up');
+    for (const s of increases) {
+      const at = `step ${s.step}: ${JSON.stringify({ outcome: s.outcome, reason: s.reason, reaction: s.reaction, recovery: s.sloRecovery })}`;
+      assert.equal(s.outcome, 'scaled', at);
+      assert.ok(s.reaction.ms !== null && s.provisioning, at);
+      assert.ok(s.provisioning.inEndpoints.ms !== null && s.scaleUpLatency.ms !== null, at);
+      assert.ok(s.sloRecovery.ms !== null, at);
+      const floor = s.floor;
+      assert.ok(floor, at);
+      // The floor is a lower-bound model that a large step can beat by up to one metric resolution; the
+      // worst case adds a kubelet window and a sync period. A reaction outside both is not the HPA model.
+      const resolution = floor.parameters.metricResolutionSeconds * 1000;
+      assert.ok(
+        s.reaction.ms >= floor.reactionFloorMs - resolution,
+        `${at} below the floor ${floor.reactionFloorMs}`,
+      );
+      assert.ok(
+        s.reaction.ms <= floor.reactionWorstMs + resolution,
+        `${at} beyond the worst case ${floor.reactionWorstMs}`,
+      );
+      assert.ok((s.firstIncrease?.to ?? 0) > (s.desiredAtStart ?? Infinity), at);
+    }
+    assert.equal(checkOf(report, 'web', 'slos.scaleUp.maxLatency').status, 'pass');
+  });
 });

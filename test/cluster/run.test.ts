@@ -92,6 +92,43 @@ describe('probelab run (real)', function () {
     assert.deepEqual(await listChaos(kube, runId), []);
   });
 
+  it('runs against an existing cluster reached only through its kubeconfig (the kind cluster, as if external)', async () => {
+    const runId = `rx-${Date.now().toString(36)}`;
+    const cluster = await sharedCluster();
+    const text = scenario(
+      '[{ at: 5s, action: pod-kill, target: web, mode: one }]',
+      '[{ rps: 10, duration: 15s }]',
+      '{ errorRate: { max: 0.5 }, restarts: { byCause: { liveness: 0 } } }',
+    ).replace(
+      'metadata: { name: run-test }',
+      `metadata: { name: run-test }
+cluster:
+  existing: { kubeconfig: ${JSON.stringify(cluster?.kubeconfig)}, context: kind-${CLUSTER}, image: ${JSON.stringify(cluster?.sampleImage)} }`,
+    );
+    const run = probelab(['run', writeScenario(text), '--run-id', runId]);
+    const code = await run.exited;
+    assert.equal(code, 0, `exit code; stdout: ${run.out.stdout}\nstderr: ${run.out.stderr.slice(-3000)}`);
+    // Nothing of kind or the engine was touched: only the existing-cluster steps ran.
+    assert.match(run.out.stderr, /✓ Connect to the cluster .*context kind-/);
+    assert.match(run.out.stderr, /✓ Check the add-ons the scenario needs .*Chaos Mesh/);
+    assert.doesNotMatch(
+      run.out.stderr,
+      /Create or reuse cluster|container engine|Load the sample service image/,
+    );
+    const report = reportOf(runId);
+    assert.equal(report.verdict.outcome, 'passed', JSON.stringify(report.verdict));
+    assert.equal(report.faults[0]?.state, 'injected');
+    // No kubeconfig content in what the run wrote.
+    const kubeconfig = readFileSync(cluster?.kubeconfig as string, 'utf8');
+    const secret = /client-key-data: (\S+)/.exec(kubeconfig)?.[1] as string;
+    assert.ok(secret);
+    for (const f of ['run.json', 'summary.md', 'observations.ndjson', 'events.json'])
+      assert.ok(
+        !readFileSync(join(root, 'reports', 'out', runId, f), 'utf8').includes(secret.slice(0, 40)),
+        f,
+      );
+  });
+
   it('SIGINT during a partition: exit 130, the fault removed, a partial run.json', async () => {
     const runId = `ri-${Date.now().toString(36)}`;
     const file = writeScenario(

@@ -47,10 +47,6 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
     io.stdout.write(`\n# Manifests\n${renderedToYaml(rendered, model.scenario.metadata.name, flags.runId)}`);
     return RUN_EXIT.passed;
   }
-  if (model.scenario.cluster.existing)
-    throw new UserError(
-      `cluster.existing: running against an existing cluster is not supported yet; remove cluster.existing to use the kind cluster`,
-    );
   const paths = pathsFor(io.cwd, io.env);
   await mkdir(paths.logs, { recursive: true });
   const logPath = join(paths.logs, `run-${flags.runId}.log`);
@@ -59,6 +55,7 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
     `run ${flags.runId} of ${model.scenario.metadata.name}; build and cluster log: ${logPath}\n`,
   );
   const repeats = model.scenario.repeat;
+  const { existing } = model.scenario.cluster;
   const outcomes: { runId: string; outcome: string; summary: string }[] = [];
   let worst: number = RUN_EXIT.passed;
   try {
@@ -77,13 +74,22 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
           runId,
           retain: flags.retain,
           outDir,
-          cluster: {
-            name: model.scenario.cluster.kind?.name ?? flags.name,
-            config: resolve(io.cwd, model.scenario.cluster.kind?.config ?? 'kind-config.yaml'),
-            images: flags.images,
-            reuse: (model.scenario.cluster.reuse ?? true) || i > 1,
-            keepOnFailure: false,
-          },
+          cluster: existing
+            ? {
+                existing: {
+                  ...existing,
+                  kubeconfig: resolve(io.cwd, existing.kubeconfig),
+                  needsMetrics: model.deployments.some((d) => d.spec.hpa),
+                  needsChaos: model.scenario.timeline.some((a) => 'mode' in a),
+                },
+              }
+            : {
+                name: model.scenario.cluster.kind?.name ?? flags.name,
+                config: resolve(io.cwd, model.scenario.cluster.kind?.config ?? 'kind-config.yaml'),
+                images: flags.images,
+                reuse: (model.scenario.cluster.reuse ?? true) || i > 1,
+                keepOnFailure: false,
+              },
         },
       );
       const { verdict } = result;
