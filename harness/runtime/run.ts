@@ -315,7 +315,10 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
                       label: `rollout at ${action.at}`,
                       variant: d.name,
                       fromMs: firedAt,
-                      toMs: await rolloutEnd(k, namespace, d.name, signal),
+                      // A request sent to a pod as it went away fails up to one request timeout later (k6
+                      // places it at its end), so the window reaches that far past the last old pod.
+                      toMs:
+                        (await rolloutEnd(k, namespace, d.name, signal)) + durationMs(scenario.load.timeout),
                     });
                 }
               }
@@ -433,18 +436,27 @@ function faultLengthMs(action: ChaosAction): number {
   return 'duration' in action ? durationMs(action.duration) : INSTANT_FAULT_WINDOW_MS;
 }
 
-/** rolloutEnd waits (up to 5 minutes) until the Deployment's new ReplicaSet is fully available. */
+/**
+ * rolloutEnd waits (up to 5 minutes) until the Deployment's new ReplicaSet is fully available and every
+ * pod of the old ones is gone (terminating pods still take and drop requests, which is the point of a
+ * rollout window).
+ */
 async function rolloutEnd(kube: Kube, namespace: string, name: string, signal: AbortSignal): Promise<number> {
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     const d = await kube.apps.readNamespacedDeployment({ name, namespace });
     const s = d.status;
     const want = d.spec?.replicas ?? 1;
+    const pods = (
+      await kube.core.listNamespacedPod({ namespace, labelSelector: `${LABELS.variant}=${name}` })
+    ).items;
     if (
       (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
       s?.updatedReplicas === want &&
       s?.availableReplicas === want &&
-      (s?.replicas ?? 0) === want
+      (s?.replicas ?? 0) === want &&
+      pods.length === want &&
+      pods.every((p) => !p.metadata?.deletionTimestamp)
     )
       return Date.now();
     await sleepUntil(Date.now() + 1_000, signal);

@@ -129,6 +129,24 @@ cluster:
       );
   });
 
+  it('repeat: 2 runs the scenario twice, each in its own namespace and report directory, with an index', async () => {
+    const runId = `rr-${Date.now().toString(36)}`;
+    const text = `${scenario('[]', '[{ rps: 5, duration: 5s }]', '{ errorRate: { max: 0.5 } }')}repeat: 2\n`;
+    const run = probelab(['run', writeScenario(text), '--run-id', runId, '--name', CLUSTER]);
+    const code = await run.exited;
+    assert.equal(code, 0, `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr.slice(-3000)}`);
+    for (const n of [1, 2]) {
+      const report = JSON.parse(
+        readFileSync(join(root, 'reports', 'out', runId, String(n), 'run.json'), 'utf8'),
+      ) as RunReport;
+      assert.equal(report.runId, `${runId}-${n}`);
+      assert.equal(report.namespace, namespaceFor(`${runId}-${n}`));
+      assert.equal(report.verdict.outcome, 'passed');
+    }
+    const index = readFileSync(join(root, 'reports', 'out', runId, 'repeats.md'), 'utf8');
+    assert.match(index, new RegExp(`\\| 2 \\| ${runId}-2 \\| passed \\|`));
+  });
+
   it('SIGINT during a partition: exit 130, the fault removed, a partial run.json', async () => {
     const runId = `ri-${Date.now().toString(36)}`;
     const file = writeScenario(
