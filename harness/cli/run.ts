@@ -163,6 +163,15 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     .option('--retain', 'keep the run namespace afterwards (faults are removed regardless)', false)
     .option('--name <name>', 'kind cluster name (unless the scenario names one)', 'probelab')
     .option('--dry-run', 'print the plan and the manifests a run would apply, and stop (no cluster)', false)
+    .option(
+      '--no-progress',
+      'no live progress (on a terminal it is redrawn in place; in CI plain lines every 10 s)',
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'text, or json: progress and the result as JSON lines on stdout')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addOption(imagesOption())
     .addHelpText(
       'after',
@@ -171,7 +180,15 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     .action(
       async (
         file: string,
-        opts: { runId: string; retain: boolean; name: string; images: 'local' | 'upstream'; dryRun: boolean },
+        opts: {
+          runId: string;
+          retain: boolean;
+          name: string;
+          images: 'local' | 'upstream';
+          dryRun: boolean;
+          progress: boolean;
+          output: 'text' | 'json';
+        },
       ) => {
         const { runCommand } = await import('./commands/run-scenario.ts');
         exitCode = await runCommand(file, opts, io);

@@ -19,7 +19,14 @@ import { durationMs } from '../core/duration.ts';
 import { planLoad } from '../core/load/plan.ts';
 import { planStages } from '../core/load-shape.ts';
 import { computeMetrics, restartCountsOf } from '../core/metrics/index.ts';
-import type { LoadSeries } from '../core/load/series.ts';
+import { isObjectRecord, type Observation } from '../core/observations.ts';
+import {
+  progressSnapshot,
+  updateReplicas,
+  type ProgressSnapshot,
+  type ReplicaState,
+} from '../core/progress.ts';
+import type { LiveCounters, LoadSeries } from '../core/load/series.ts';
 import type { ScenarioModel } from '../core/model.ts';
 import { UserError } from '../core/errors.ts';
 import { deploymentsOf } from '../core/model.ts';
@@ -50,6 +57,9 @@ import { TeardownStack } from './teardown.ts';
 /** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
 export const INSTANT_FAULT_WINDOW_MS = 30_000;
 
+/** PROGRESS_INTERVAL_MS: how often a progress snapshot is taken while the load runs. */
+export const PROGRESS_INTERVAL_MS = 1_000;
+
 /** AVAILABLE_TIMEOUT_MS: how long a variant may take to become available before the load starts anyway. */
 export const AVAILABLE_TIMEOUT_MS = 180_000;
 
@@ -65,6 +75,8 @@ export interface RunOptions {
   retain: boolean;
   /** outDir: where the reports go (reports/out/<run id>). */
   outDir: string;
+  /** progress receives a snapshot once a second while the load runs. */
+  progress?: (snapshot: ProgressSnapshot) => void;
 }
 
 export interface RunResult {
@@ -101,6 +113,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   const faultObjects: { object: KubernetesObject; name: string }[] = [];
   const notAvailable: { name: string; reason: string }[] = [];
   let watched: WatchSummary | undefined;
+  let liveObservations: readonly Observation[] = [];
   let watchStartMs: number | undefined;
   const configPolls: { variant: string; atMs: number; version: string; poll: ConfigPoll }[] = [];
   const configUpdates: { variant: string; atMs: number; version: string; samples: ConfigSample[] }[] = [];
@@ -152,6 +165,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             await k.apply(first);
             await mkdir(options.outDir, { recursive: true });
             const watchers = await startWatchers(k, namespace, join(options.outDir, OBSERVATIONS_FILE));
+            liveObservations = watchers.observations;
             watchStartMs = Date.now();
             teardown.defer('stop the watchers', async () => {
               watched = await watchers.stop();
@@ -210,6 +224,18 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
               signal: ctx.signal,
             });
             loadStartMs = Date.now();
+            const stopProgress = options.progress
+              ? reportProgress(options.progress, {
+                  load,
+                  loadStartMs,
+                  stages: planStages(scenario.load),
+                  observations: () => liveObservations,
+                  chaosActive: (now) =>
+                    obs.chaosWindows
+                      .filter((w) => w.fromMs <= now && now < w.toMs)
+                      .map((w) => `${w.label} (${w.variant})`),
+                })
+              : () => undefined;
             const fireAt = async (
               action: (typeof scenario.timeline)[number],
               index: number,
@@ -326,7 +352,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             const actions = scenario.timeline.map((action, index) =>
               fireAt(action, index, loadStartMs as number, ctx.signal),
             );
-            const result = await load.done;
+            const result = await load.done.finally(stopProgress);
             obs.loadOutcome = result.outcome;
             obs.series = result.series;
             for (const a of await Promise.allSettled(actions))
@@ -545,6 +571,42 @@ function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, Math.max(0, epochMs - Date.now()));
     signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
   });
+}
+
+/** reportProgress calls back once a second with a snapshot; the returned function stops it. */
+function reportProgress(
+  callback: (snapshot: ProgressSnapshot) => void,
+  source: {
+    load: LoadRun;
+    loadStartMs: number;
+    stages: ReturnType<typeof planStages>;
+    observations: () => readonly Observation[];
+    chaosActive: (nowMs: number) => string[];
+  },
+): () => void {
+  const replicas = new Map<string, ReplicaState>();
+  let seen = 0;
+  let previous: { atMs: number; live: LiveCounters[] } | undefined;
+  const timer = setInterval(() => {
+    const all = source.observations();
+    updateReplicas(replicas, all.slice(seen).filter(isObjectRecord));
+    seen = all.length;
+    const nowMs = Date.now();
+    const live = source.load.live();
+    callback(
+      progressSnapshot({
+        nowMs,
+        loadStartMs: source.loadStartMs,
+        stages: source.stages,
+        live,
+        previous,
+        replicas: [...replicas.values()],
+        chaosActive: source.chaosActive(nowMs),
+      }),
+    );
+    previous = { atMs: nowMs, live };
+  }, PROGRESS_INTERVAL_MS);
+  return () => clearInterval(timer);
 }
 
 function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {

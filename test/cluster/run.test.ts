@@ -132,9 +132,19 @@ cluster:
   it('repeat: 2 runs the scenario twice, each in its own namespace and report directory, with an index', async () => {
     const runId = `rr-${Date.now().toString(36)}`;
     const text = `${scenario('[]', '[{ rps: 5, duration: 5s }]', '{ errorRate: { max: 0.5 } }')}repeat: 2\n`;
-    const run = probelab(['run', writeScenario(text), '--run-id', runId, '--name', CLUSTER]);
+    const run = probelab(['run', writeScenario(text), '--run-id', runId, '--name', CLUSTER, '-o', 'json']);
     const code = await run.exited;
     assert.equal(code, 0, `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr.slice(-3000)}`);
+    // --output json: stdout is JSON lines only, live progress and one result per repeat.
+    const lines = run.out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; runId?: string });
+    assert.ok(lines.filter((l) => l.type === 'progress').length >= 6, 'progress about once a second');
+    assert.deepEqual(
+      lines.filter((l) => l.type === 'result').map((l) => l.runId),
+      [`${runId}-1`, `${runId}-2`],
+    );
     for (const n of [1, 2]) {
       const report = JSON.parse(
         readFileSync(join(root, 'reports', 'out', runId, String(n), 'run.json'), 'utf8'),

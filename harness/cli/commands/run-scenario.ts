@@ -19,6 +19,7 @@ import { renderManifests } from '../../core/render.ts';
 import { PREVIEW_RENDER_OPTIONS } from './defaults.ts';
 import { renderedToYaml } from './render.ts';
 import { readScenario } from './scenario-file.ts';
+import { progressDisplay } from '../progress.ts';
 
 export interface RunFlags {
   runId: string;
@@ -27,6 +28,9 @@ export interface RunFlags {
   retain: boolean;
   /** dryRun prints the plan and the manifests and stops before anything touches a cluster. */
   dryRun?: boolean;
+  /** progress: show live progress (default true); output json: progress and the result as JSON lines on stdout. */
+  progress?: boolean;
+  output?: 'text' | 'json';
 }
 
 export async function runCommand(file: string, flags: RunFlags, io: IO): Promise<number> {
@@ -54,6 +58,8 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
   io.stderr.write(
     `run ${flags.runId} of ${model.scenario.metadata.name}; build and cluster log: ${logPath}\n`,
   );
+  const json = flags.output === 'json';
+  const display = progressDisplay(io, { progress: flags.progress ?? true, output: flags.output ?? 'text' });
   const repeats = model.scenario.repeat;
   const { existing } = model.scenario.cluster;
   const outcomes: { runId: string; outcome: string; summary: string }[] = [];
@@ -68,9 +74,10 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
           : resolve(io.cwd, 'reports', 'out', flags.runId);
       if (repeats > 1) io.stderr.write(`repeat ${i} of ${repeats}: run id ${runId}\n`);
       const result = await runScenario(
-        { paths, out: io.stderr, signal: io.signal, log: { write: (t) => void log.write(t) } },
+        { paths, out: display.out, signal: io.signal, log: { write: (t) => void log.write(t) } },
         model,
         {
+          progress: display.onSnapshot,
           runId,
           retain: flags.retain,
           outDir,
@@ -92,14 +99,21 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
               },
         },
       );
+      display.done();
       const { verdict } = result;
-      io.stdout.write(`${verdict.outcome.toUpperCase()}: ${model.scenario.metadata.name} run ${runId}\n`);
-      for (const c of verdict.checks.filter((c) => c.status !== 'pass'))
-        io.stdout.write(`  ${c.status === 'fail' ? '✗' : '?'} ${c.variant} ${c.name}: ${c.reason}\n`);
-      for (const r of verdict.invalidReasons) io.stdout.write(`  ! ${r}\n`);
-      io.stdout.write(`summary: ${result.files.summary}\n`);
-      if (flags.retain)
+      if (json)
         io.stdout.write(
+          `${JSON.stringify({ type: 'result', runId, outcome: verdict.outcome, exitCode: exitCodeOf(verdict), checks: verdict.checks, invalidReasons: verdict.invalidReasons, files: result.files })}\n`,
+        );
+      else {
+        io.stdout.write(`${verdict.outcome.toUpperCase()}: ${model.scenario.metadata.name} run ${runId}\n`);
+        for (const c of verdict.checks.filter((c) => c.status !== 'pass'))
+          io.stdout.write(`  ${c.status === 'fail' ? '✗' : '?'} ${c.variant} ${c.name}: ${c.reason}\n`);
+        for (const r of verdict.invalidReasons) io.stdout.write(`  ! ${r}\n`);
+        io.stdout.write(`summary: ${result.files.summary}\n`);
+      }
+      if (flags.retain)
+        (json ? io.stderr : io.stdout).write(
           `retained namespace ${result.report.namespace}; remove it with: npm run probelab -- clean --run ${runId}\n`,
         );
       outcomes.push({ runId, outcome: verdict.outcome, summary: relative(io.cwd, result.files.summary) });
@@ -119,10 +133,11 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
           '',
         ].join('\n'),
       );
-      io.stdout.write(`repeats: ${relative(io.cwd, index)}; worst exit code ${worst}\n`);
+      (json ? io.stderr : io.stdout).write(`repeats: ${relative(io.cwd, index)}; worst exit code ${worst}\n`);
     }
     return worst;
   } catch (error) {
+    display.done();
     if (io.signal.aborted) return RUN_EXIT.sigint;
     io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return RUN_EXIT.error;
