@@ -39,6 +39,7 @@ import {
   type RunObservations,
   type Verdict,
 } from '../core/verdict.ts';
+import { renderHtml } from '../../reports/html.ts';
 import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
 import {
   clusterUp,
@@ -451,8 +452,12 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(files.summary, renderSummary(report));
   await writeFile(files.junit, renderJunit(report));
+  // Last: a chart that fails to render must not cost the other reports.
+  await renderHtml(report)
+    .then((html) => writeFile(join(options.outDir, 'report.html'), html))
+    .catch((error: unknown) => env.out.write(`could not render report.html: ${String(error)}\n`));
   env.out.write(
-    `reports: ${relative(env.paths.repo, options.outDir) || options.outDir}/{run.json,summary.md,junit.xml}\n`,
+    `reports: ${relative(env.paths.repo, options.outDir) || options.outDir}/{run.json,summary.md,junit.xml,report.html}\n`,
   );
   if (failure) throw failure;
   return { report, verdict, files };

@@ -87,7 +87,15 @@ describe('probelab run (real)', function () {
         ['slos.latency.p95', 'pass'],
       ],
     );
-    for (const f of ['summary.md', 'junit.xml', 'k6-points.ndjson', 'k6-summary.json'])
+    for (const f of [
+      'summary.md',
+      'junit.xml',
+      'report.html',
+      'observations.ndjson',
+      'events.json',
+      'k6-points.ndjson',
+      'k6-summary.json',
+    ])
       assert.ok(existsSync(join(root, 'reports', 'out', runId, f)), f);
     assert.deepEqual(await listChaos(kube, runId), []);
   });

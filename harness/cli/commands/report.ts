@@ -1,9 +1,11 @@
 /**
- * `probelab report <run-dir>`: render summary.md and junit.xml again from a run's run.json, without a
- * cluster (after a renderer changed, or from a run.json copied out of CI).
+ * `probelab report <run-dir>`: render summary.md, junit.xml and report.html (charts as inline SVG, no
+ * script, opens offline) again from a run's run.json, without a cluster (after a renderer changed, or
+ * from a run.json copied out of CI).
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { renderHtml } from '../../../reports/html.ts';
 import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../../reports/render.ts';
 import { UserError } from '../../core/errors.ts';
 import { EXIT, type IO } from '../io.ts';
@@ -36,6 +38,7 @@ export async function reportCommand(target: string, io: IO): Promise<number> {
   const written = [
     ['summary.md', renderSummary(report)],
     ['junit.xml', renderJunit(report)],
+    ['report.html', await renderHtml(report)],
   ] as const;
   for (const [name, content] of written) await writeFile(join(dir, name), content);
   io.stdout.write(
