@@ -55,7 +55,17 @@ const OUTCOME_LINE: Record<Verdict['outcome'], string> = {
   aborted: '⏹️ ABORTED — stopped before the end; faults were removed, the figures are partial',
 };
 
-export function renderSummary(report: RunReport): string {
+/** SummaryChart: a chart written next to summary.md (file relative to it), shown as an image. */
+export interface SummaryChart {
+  title: string;
+  file: string;
+}
+
+/**
+ * renderSummary renders summary.md; `charts` (written beside it by the caller) are shown as images after
+ * the checks, so a CI job summary or a PR comment that publishes the directory shows them.
+ */
+export function renderSummary(report: RunReport, charts: readonly SummaryChart[] = []): string {
   const { verdict } = report;
   const lines = [
     `# ${report.scenario} — run ${report.runId}`,
@@ -81,6 +91,13 @@ export function renderSummary(report: RunReport): string {
       `| ${c.name} | ${c.variant} | ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? '**fail**' : 'not evaluated'} | ${c.measured ?? '—'} | ${escape(c.threshold)} | ${escape(c.reason)} |`,
     );
   if (!verdict.checks.length) lines.push('| (the scenario has no SLOs) | | | | | |');
+  if (charts.length) {
+    lines.push('', '## Charts', '');
+    for (const c of charts) lines.push(`![${escape(c.title).replace(/[[\]]/g, '')}](${c.file})`, '');
+    lines.push(
+      'Every chart, with its timestamp sources, is in report.html beside this file (no script; opens offline).',
+    );
+  }
   lines.push('', '## Faults', '');
   if (report.faults.length) {
     lines.push('| resource | action | at | outcome | removal |', '| --- | --- | --- | --- | --- |');

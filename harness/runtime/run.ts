@@ -39,8 +39,8 @@ import {
   type RunObservations,
   type Verdict,
 } from '../core/verdict.ts';
-import { renderHtml } from '../../reports/html.ts';
-import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
+import { writeReports } from '../../reports/write.ts';
+import { RUN_REPORT_VERSION, type RunReport } from '../../reports/render.ts';
 import {
   clusterUp,
   connectExisting,
@@ -443,21 +443,11 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     verdict,
     ...(failure ? { error: String(failure instanceof Error ? failure.message : failure) } : {}),
   };
-  await mkdir(options.outDir, { recursive: true });
-  const files = {
-    json: join(options.outDir, 'run.json'),
-    summary: join(options.outDir, 'summary.md'),
-    junit: join(options.outDir, 'junit.xml'),
-  };
-  await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(files.summary, renderSummary(report));
-  await writeFile(files.junit, renderJunit(report));
-  // Last: a chart that fails to render must not cost the other reports.
-  await renderHtml(report)
-    .then((html) => writeFile(join(options.outDir, 'report.html'), html))
-    .catch((error: unknown) => env.out.write(`could not render report.html: ${String(error)}\n`));
+  const written = await writeReports(options.outDir, report, { writeJson: true });
+  for (const problem of written.problems) env.out.write(`could not render ${problem}\n`);
+  const files = { json: written.json, summary: written.summary, junit: written.junit };
   env.out.write(
-    `reports: ${relative(env.paths.repo, options.outDir) || options.outDir}/{run.json,summary.md,junit.xml,report.html}\n`,
+    `reports: ${relative(env.paths.repo, options.outDir) || options.outDir}/{run.json,summary.md,junit.xml${written.html ? ',report.html' : ''}}\n`,
   );
   if (failure) throw failure;
   return { report, verdict, files };

@@ -31,8 +31,17 @@ describe('probelab CLI', () => {
     const r = await probelab(['report', dir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^INVALID: golden run r1; rendered /);
-    for (const file of ['summary.md', 'junit.xml'])
-      assert.equal(readFileSync(join(dir, file), 'utf8'), readFileSync(join(golden, file), 'utf8'), file);
+    assert.equal(
+      readFileSync(join(dir, 'junit.xml'), 'utf8'),
+      readFileSync(join(golden, 'junit.xml'), 'utf8'),
+    );
+    // summary.md is the golden one plus the key charts, written beside it as SVG files.
+    const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
+    const images = [...summary.matchAll(/!\[[^\]]*\]\((charts\/[^)]+\.svg)\)/g)].map((m) => m[1] as string);
+    assert.ok(images.length > 0, summary);
+    for (const image of images) assert.match(readFileSync(join(dir, image), 'utf8'), /^<svg/);
+    const withoutCharts = summary.replace(/\n## Charts\n[\s\S]*?(?=\n## Faults)/, '');
+    assert.equal(withoutCharts, readFileSync(join(golden, 'summary.md'), 'utf8'));
   });
 
   it('report: a run.json of another version is refused, naming the field and what is allowed', async () => {

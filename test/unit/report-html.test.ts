@@ -395,7 +395,7 @@ describe('report.html', function () {
     assert.equal(await run(['report', dir], io), 0, stderr);
     assert.match(
       stdout,
-      /^FAILED: startup-probe run proof-startup-1; rendered .*summary\.md, .*junit\.xml, .*report\.html\n$/,
+      /^FAILED: startup-probe run proof-startup-1; rendered .*summary\.md, .*junit\.xml, .*report\.html(, .*charts\/[a-z0-9-]+\.svg)+\n$/,
     );
     assert.ok(existsSync(join(dir, 'summary.md')));
     const html = readFileSync(join(dir, 'report.html'), 'utf8');

@@ -3,10 +3,10 @@
  * script, opens offline) again from a run's run.json, without a cluster (after a renderer changed, or
  * from a run.json copied out of CI).
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { renderHtml } from '../../../reports/html.ts';
-import { renderJunit, renderSummary, RUN_REPORT_VERSION, type RunReport } from '../../../reports/render.ts';
+import { RUN_REPORT_VERSION, type RunReport } from '../../../reports/render.ts';
+import { writeReports } from '../../../reports/write.ts';
 import { UserError } from '../../core/errors.ts';
 import { EXIT, type IO } from '../io.ts';
 
@@ -35,16 +35,14 @@ export async function reportCommand(target: string, io: IO): Promise<number> {
     throw new UserError(
       `${relative(io.cwd, file)}: version: ${JSON.stringify(report?.version)} is not supported, allowed: ${RUN_REPORT_VERSION}`,
     );
-  const written = [
-    ['summary.md', renderSummary(report)],
-    ['junit.xml', renderJunit(report)],
-    ['report.html', await renderHtml(report)],
-  ] as const;
-  for (const [name, content] of written) await writeFile(join(dir, name), content);
+  const written = await writeReports(dir, report, { writeJson: false });
+  for (const problem of written.problems) io.stderr.write(`could not render ${problem}\n`);
+  const names = [written.summary, written.junit, ...(written.html ? [written.html] : []), ...written.charts];
   io.stdout.write(
-    `${report.verdict.outcome.toUpperCase()}: ${report.scenario} run ${report.runId}; rendered ${written
-      .map(([name]) => join(relative(io.cwd, dir) || basename(dir), name))
+    `${report.verdict.outcome.toUpperCase()}: ${report.scenario} run ${report.runId}; rendered ${names
+      .map((name) => relative(io.cwd, name) || basename(name))
       .join(', ')}\n`,
   );
+  if (written.problems.length) return EXIT.failed;
   return EXIT.ok;
 }
