@@ -206,6 +206,70 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('compare')
+    .description(
+      'Compare a candidate run with a base run or a baseline, per variant and metric against tolerances; writes compare.md and compare.json.',
+    )
+    .usage('[options] <base-run> <candidate-run>  |  --baseline <dir> <candidate-run>')
+    .argument(
+      '[runs...]',
+      'base then candidate: run directories, repeats directories (1/, 2/, …) or run.json files; with --baseline only the candidate',
+    )
+    .option('--baseline <dir>', 'compare against a baseline directory (see probelab baseline promote)')
+    .option('--rules <file>', 'tolerance rules (kind: CompareRules) replacing the defaults per metric')
+    .addOption(
+      new Option('-o, --output <format>', 'text: the verdict; json: the comparison on stdout')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option(
+      '--out <dir>',
+      'where to write compare.md and compare.json (default: the candidate run directory)',
+    )
+    .addOption(
+      new Option('--fail-on <verdict>', 'lowest overall verdict that exits 1')
+        .choices(['regression', 'inconclusive'])
+        .default('regression'),
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 no regression; 1 a regression (or inconclusive, with --fail-on inconclusive); 2 usage error; 3 a run or rules file that cannot be used.\n\nExamples:\n  probelab compare reports/out/run-a reports/out/run-b\n  probelab compare --baseline baselines/quickstart reports/out/run-b --rules compare-rules.yaml',
+    )
+    .action(
+      async (
+        runs: string[],
+        opts: {
+          baseline?: string;
+          rules?: string;
+          output: 'text' | 'json';
+          out?: string;
+          failOn: 'regression' | 'inconclusive';
+        },
+      ) => {
+        const { compareCommand } = await import('./commands/compare.ts');
+        exitCode = await compareCommand(runs, opts, io);
+      },
+    );
+
+  program
+    .command('baseline')
+    .description('Keep runs to compare later runs against.')
+    .command('promote')
+    .description(
+      "Copy a run's run.json (every repeat) into a baseline directory with a manifest (baseline.json); replaces a baseline promoted there earlier.",
+    )
+    .argument('<run-dir>', 'a run directory, a repeats directory or a run.json')
+    .argument('<baseline-dir>', 'the baseline directory (created if needed)')
+    .addHelpText(
+      'after',
+      '\nExit code 3 when the run cannot be read or the directory holds other files.\n\nExample:\n  probelab baseline promote reports/out/run-a baselines/quickstart',
+    )
+    .action(async (runDir: string, baselineDir: string) => {
+      const { baselinePromoteCommand } = await import('./commands/baseline.ts');
+      exitCode = await baselinePromoteCommand(runDir, baselineDir, io);
+    });
+
+  program
     .command('fault')
     .description(
       'Try one chaos entry of a scenario on the cluster: deploy, inject, judge, hold, remove, verify nothing remains.',

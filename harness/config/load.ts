@@ -13,6 +13,7 @@ import { checkScenario } from './rules.ts';
 import type { Deployed, ScenarioModel } from '../core/model.ts';
 import { error, hasErrors, type PathSegment, type Problem } from '../core/problems.ts';
 import { hasPath, isPlainObject, mergeOverrides, nestPath } from '../core/merge.ts';
+import { show } from '../core/problems.ts';
 
 export interface LoadResult {
   /** model is set when the file has no errors (it may have warnings). */
@@ -403,13 +404,4 @@ function dedupe(problems: Problem[]): Problem[] {
     seen.add(key);
     return true;
   });
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
 }

@@ -49,3 +49,13 @@ export const warning = (path: PathSegment[], message: string): Problem => ({
   message,
   severity: 'warning',
 });
+
+/** show describes a value found in a file for an error message: strings quoted, containers by kind. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}

@@ -3,6 +3,8 @@
  * A case says only what it changes; everything else stays valid.
  */
 import { stringify } from 'yaml';
+import { run } from '../../harness/cli/run.ts';
+import type { IO } from '../../harness/cli/io.ts';
 import { loadScenario } from '../../harness/config/load.ts';
 import { mergeOverrides } from '../../harness/core/merge.ts';
 import type { ScenarioModel } from '../../harness/core/model.ts';
@@ -61,4 +63,22 @@ export function modelOf(text: string): ScenarioModel {
 /** problemsOf returns the formatted problems of text, as `validate` prints them. */
 export function problemsOf(text: string, file = 'test.yaml'): string[] {
   return loadScenario(text).problems.map((p) => formatProblem(file, p));
+}
+
+/** runCli runs the CLI as a function: argv in, exit code and output out, nothing touching the real process. */
+export async function runCli(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: IO = {
+    stdout: { write: (s) => void (stdout += s) },
+    stderr: { write: (s) => void (stderr += s) },
+    cwd,
+    env: {},
+    signal: new AbortController().signal,
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
 }

@@ -3,25 +3,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../harness/cli/run.ts';
-import type { IO } from '../../harness/cli/io.ts';
-import { workloadWith } from './builders.ts';
+import { runCli, workloadWith } from './builders.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-async function probelab(args: string[], cwd = root) {
-  let stdout = '';
-  let stderr = '';
-  const io: IO = {
-    stdout: { write: (s) => void (stdout += s) },
-    stderr: { write: (s) => void (stderr += s) },
-    cwd,
-    env: {},
-    signal: new AbortController().signal,
-  };
-  const code = await run(args, io);
-  return { code, stdout, stderr };
-}
+const probelab = (args: string[], cwd = root) => runCli(args, cwd);
 
 describe('probelab CLI', () => {
   it('report: renders summary.md and junit.xml again from run.json alone', async () => {
