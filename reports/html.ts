@@ -7,6 +7,7 @@
 import type { RunReport } from './render.ts';
 import { renderChartSvgs, fmtSeconds, timeOrigin, type ChartKind, type ChartSvg } from './charts.ts';
 import type { Verdict } from '../harness/core/verdict.ts';
+import { formatAmount, rankVariants } from '../harness/core/compare.ts';
 
 export { renderChartSvgs, type ChartSvg } from './charts.ts';
 
@@ -116,6 +117,25 @@ export function renderHtmlWith(report: RunReport, charts: readonly ChartSvg[]): 
     );
   if (!verdict.checks.length) out.push('<tr><td colspan="6">The scenario has no SLOs.</td></tr>');
   out.push('</tbody></table>');
+  if ((report.series?.variants.length ?? 0) >= 2) {
+    const r = rankVariants(report);
+    out.push(
+      '<h2>Variant ranking</h2>',
+      `<table id="ranking"><thead><tr><th>rank</th><th>variant</th>${r.criteria.map((c) => `<th>${e(c.label)}</th>`).join('')}<th>why</th></tr></thead><tbody>`,
+      ...r.ranking.map(
+        (v) =>
+          `<tr><td class="num">${v.rank}</td><td>${e(v.variant)}</td>${r.criteria
+            .map((c) => {
+              const value = v.values[c.metric];
+              const text = e(value === null ? '—' : formatAmount(value, c.unit));
+              return `<td class="num">${v.decidedBy === c.metric ? `<strong>${text}</strong>` : text}</td>`;
+            })
+            .join('')}<td>${e(v.reason)}</td></tr>`,
+      ),
+      '</tbody></table>',
+      `<p class="note">${e(r.method)}.</p>`,
+    );
+  }
 
   for (const section of SECTIONS) {
     const these = charts.filter((c) => section.kinds.includes(c.kind));

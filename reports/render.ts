@@ -8,6 +8,7 @@ import type { StepReport } from '../harness/runtime/steps.ts';
 import type { LoadSeries } from '../harness/core/load/series.ts';
 import type { FaultResult, RestartCounts, Verdict, Window } from '../harness/core/verdict.ts';
 import type { RunMetrics } from '../harness/core/metrics/index.ts';
+import { rankVariants, renderRankingMarkdown } from '../harness/core/compare.ts';
 import { escape, metricsSections, notAvailableLines } from './summary-metrics.ts';
 
 export const RUN_REPORT_VERSION = 'probelab.dev/run/v1alpha1';
@@ -91,6 +92,11 @@ export function renderSummary(report: RunReport, charts: readonly SummaryChart[]
       `| ${c.name} | ${c.variant} | ${c.status === 'pass' ? 'pass' : c.status === 'fail' ? '**fail**' : 'not evaluated'} | ${c.measured ?? '—'} | ${escape(c.threshold)} | ${escape(c.reason)} |`,
     );
   if (!verdict.checks.length) lines.push('| (the scenario has no SLOs) | | | | | |');
+  const variants = report.series?.variants.length ?? 0;
+  if (variants >= 2) {
+    // With repeats or a baseline, `probelab compare` says whether a difference is beyond the noise.
+    lines.push('', '## Variant ranking', '', renderRankingMarkdown(rankVariants(report)).trimEnd());
+  }
   if (charts.length) {
     lines.push('', '## Charts', '');
     for (const c of charts) lines.push(`![${escape(c.title).replace(/[[\]]/g, '')}](${c.file})`, '');
