@@ -270,6 +270,46 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
     });
 
   program
+    .command('suite')
+    .description(
+      'Run every scenario file of a directory in turn on one reused cluster, compare each with its baseline, and write an index.',
+    )
+    .argument('<dir>', 'a directory of scenario files (*.yaml), run in name order')
+    .option(
+      '--suite-id <id>',
+      'id of the suite; runs are <id>-1, <id>-2, …',
+      runIdArg,
+      `suite-${Date.now().toString(36)}`,
+    )
+    .option(
+      '--baselines <dir>',
+      'one baseline directory per scenario name (probelab baseline promote)',
+      'baselines',
+    )
+    .option('--name <name>', 'kind cluster name (unless a scenario names one)', 'probelab')
+    .option('--no-progress', 'no live progress')
+    .addOption(imagesOption())
+    .addHelpText(
+      'after',
+      '\nIndex: reports/out/<suite id>/index.md and index.html. Exit code: the worst run exit code (0 passed, 1 failed, 2 invalid, 3 error), at least 1 when a run regressed against its baseline; 130 interrupted.',
+    )
+    .action(
+      async (
+        dir: string,
+        opts: {
+          suiteId: string;
+          baselines: string;
+          name: string;
+          images: 'local' | 'upstream';
+          progress: boolean;
+        },
+      ) => {
+        const { suiteCommand } = await import('./commands/suite.ts');
+        exitCode = await suiteCommand(dir, opts, io);
+      },
+    );
+
+  program
     .command('fault')
     .description(
       'Try one chaos entry of a scenario on the cluster: deploy, inject, judge, hold, remove, verify nothing remains.',

@@ -333,6 +333,9 @@ describe('Chaos Mesh faults (real)', function () {
         requests: [{ path: '/work' }],
         timeout: '2s',
         vus: { preAllocated: 40, max: 200 },
+        // Keep-alive: a killed pod breaks the connections open to it, which is what the kill test sees.
+        // With a new connection per request the Service stops routing to it at once and k6 sees nothing.
+        connections: 'reuse',
       }),
       [{ variant: 'api', baseUrl: `http://127.0.0.1:${NODE_PORT}` }],
       {},
