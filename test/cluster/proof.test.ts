@@ -62,6 +62,14 @@ describe('proofs of probelab run (real cluster)', function () {
       report.notAvailable?.map((n) => n.name),
       ['liveness-only'],
     );
+    // A multi-variant run's reports: report.html, summary.md with its charts and the ranking.
+    const dir = join(root, 'reports', 'out', report.runId);
+    assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<svg/);
+    const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
+    assert.match(summary, /## Variant ranking\n\n[^\n]+\n[^\n]+\n\| 1 \| with-startup \|/);
+    const charts = [...summary.matchAll(/!\[[^\]]*\]\((charts\/[^)]+)\)/g)].map((m) => m[1] as string);
+    assert.ok(charts.length >= 2, summary);
+    for (const chart of charts) assert.match(readFileSync(join(dir, chart), 'utf8'), /^<svg/);
   });
 
   it('shutdown: an abrupt exit drops requests in its rollout window, a graceful drain about none', async () => {
