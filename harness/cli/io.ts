@@ -24,7 +24,9 @@ export const EXIT = {
   usage: 2,
   /** a bug in probelab. */
   internal: 70,
-  /** interrupted by SIGINT (128 + 2) or SIGTERM (128 + 15). */
+  /** interrupted, and the cleanup could not finish (or a second signal cut it short). */
+  abortedDirty: 4,
+  /** interrupted by SIGINT (128 + 2) or SIGTERM (128 + 15), cleanup done. */
   sigint: 130,
   sigterm: 143,
 } as const;

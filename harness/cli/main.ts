@@ -12,8 +12,10 @@ const controller = new AbortController();
 let received: NodeJS.Signals | undefined;
 const onSignal = (signal: NodeJS.Signals) => {
   if (received) {
-    process.stderr.write(`\n${signal} again: exiting without finishing cleanup\n`);
-    process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    process.stderr.write(
+      `\n${signal} again: exiting without finishing cleanup; remove what is left with \`npm run probelab -- clean\`\n`,
+    );
+    process.exit(EXIT.abortedDirty);
   }
   received = signal;
   process.stderr.write(`\n${signal}: stopping and cleaning up (send it again to exit at once)\n`);
@@ -31,4 +33,6 @@ const code = await run(process.argv.slice(2), {
 });
 process.off('SIGINT', onSignal);
 process.off('SIGTERM', onSignal);
-process.exitCode = received ? (received === 'SIGINT' ? EXIT.sigint : EXIT.sigterm) : code;
+// An interrupted command exits with the signal's code, unless it reports that its cleanup did not finish.
+process.exitCode =
+  received && code !== EXIT.abortedDirty ? (received === 'SIGINT' ? EXIT.sigint : EXIT.sigterm) : code;

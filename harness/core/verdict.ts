@@ -319,7 +319,16 @@ function round(value: number): string {
 }
 
 /** RUN_EXIT: exit codes of `probelab run`, documented in the README. */
-export const RUN_EXIT = { passed: 0, failed: 1, invalid: 2, error: 3, sigint: 130, sigterm: 143 } as const;
+export const RUN_EXIT = {
+  passed: 0,
+  failed: 1,
+  invalid: 2,
+  error: 3,
+  /** abortedDirty: interrupted, and the cleanup could not finish (see the report's leftovers; `probelab clean`). */
+  abortedDirty: 4,
+  sigint: 130,
+  sigterm: 143,
+} as const;
 
 export function exitCodeOf(verdict: Verdict): number {
   return verdict.outcome === 'passed'

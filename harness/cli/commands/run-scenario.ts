@@ -118,7 +118,13 @@ export async function runCommand(file: string, flags: RunFlags, io: IO): Promise
         );
       outcomes.push({ runId, outcome: verdict.outcome, summary: relative(io.cwd, result.files.summary) });
       worst = Math.max(worst, exitCodeOf(verdict));
-      if (io.signal.aborted) return RUN_EXIT.sigint;
+      if (io.signal.aborted) {
+        if (!result.report.leftovers.length) return RUN_EXIT.sigint;
+        io.stderr.write(
+          `interrupted, and the cleanup could not finish: ${result.report.leftovers.join('; ')}; remove what is left with \`npm run probelab -- clean --run ${runId}\`\n`,
+        );
+        return RUN_EXIT.abortedDirty;
+      }
     }
     if (repeats > 1) {
       const index = resolve(io.cwd, 'reports', 'out', flags.runId, 'repeats.md');
