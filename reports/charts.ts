@@ -445,8 +445,17 @@ function timelineSpec(
   }
   const arrival = report.metrics?.sources.arrival ?? 'arrival (host wall clock, 1 ms)';
   const loss = firstPossibleLoss(report, name, m);
-  const ready = readyPodsRows(m, origin, loss?.ms, end);
-  if (ready.length) {
+  const measuredReady = m?.readyPods?.points ?? [];
+  const ready = measuredReady.length ? [] : readyPodsRows(m, origin, loss?.ms, end);
+  if (measuredReady.length) {
+    replicas.push(
+      ...measuredReady.map((p) => ({ t: seconds(p.atMs, origin), v: p.ready, k: 'pods Ready' })),
+      { t: end, v: (measuredReady.at(-1) as { ready: number }).ready, k: 'pods Ready' },
+    );
+    captions.push(
+      `Pods Ready (dashed): pods whose Ready condition is True and that are not being deleted, counted after every change of a pod, at the arrival of its watch state (${m?.readyPods?.source ?? arrival}).`,
+    );
+  } else if (ready.length) {
     replicas.push(...ready);
     captions.push(
       `Pods Ready (dashed): ready-pod counts over time are not in the run's metrics (no deletion or readiness-loss times); this counts the pods created during the run by the arrival of their first Ready (${arrival})${loss ? `, and only until ${seconds(loss.ms, origin).toFixed(1)} s (${loss.what}), after which pods may have stopped being Ready` : ''}${m?.startup.preexisting ? `; ${m.startup.preexisting} pod(s) that existed before the run are not in it` : ''}.`,

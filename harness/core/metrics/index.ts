@@ -25,6 +25,7 @@ import { faultRecovery, type FaultRecovery } from './recovery.ts';
 import { killWindowsOf, restartMetrics, type RestartMetrics } from './restarts.ts';
 import { type NotDefined, scalingMetrics, type ScalingMetrics } from './scaling.ts';
 import { watchHealth, type WatchHealth } from './watch.ts';
+import { readyPodsTimeline, type ReadyPodsTimeline } from './ready.ts';
 
 export { SOURCES, type Duration, type Measured, type Missing } from './common.ts';
 export {
@@ -56,6 +57,8 @@ export type {
   ScalingMetrics,
 } from './scaling.ts';
 export type { WatchGap, WatchHealth } from './watch.ts';
+
+export type { ReadyPodsTimeline, ReadyPoint } from './ready.ts';
 
 export const METRICS_VERSION = 'probelab.dev/metrics/v1';
 export const DEFAULT_RECOVERY_WINDOWS = 5;
@@ -113,6 +116,9 @@ export interface VariantMetrics {
   restarts: RestartMetrics;
   probeFailures: ProbeFailureMetrics;
   startup: StartupMetrics;
+  /** readyPods: the number of Ready pods over the run, after every change (arrival times); absent in
+   * run.json files written before it was measured. */
+  readyPods?: ReadyPodsTimeline;
   availability:
     { defined: true; overall: Availability; steps: Availability[]; windows: Availability[] } | NotDefined;
   chaosRecovery: FaultRecovery[];
@@ -229,6 +235,7 @@ export function computeMetrics(input: MetricsInput): RunMetrics {
       restarts,
       probeFailures,
       startup,
+      readyPods: readyPodsTimeline(pods),
       availability,
       chaosRecovery,
       configPropagation: configs,
