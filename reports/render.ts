@@ -8,7 +8,7 @@ import type { StepReport } from '../harness/runtime/steps.ts';
 import type { LoadSeries } from '../harness/core/load/series.ts';
 import type { FaultResult, RestartCounts, Verdict, Window } from '../harness/core/verdict.ts';
 import type { RunMetrics } from '../harness/core/metrics/index.ts';
-import { rankVariants, renderRankingMarkdown } from '../harness/core/compare.ts';
+import { rankVariants, renderRankingMarkdown, type CompareRules } from '../harness/core/compare.ts';
 import { escape, metricsSections, notAvailableLines } from './summary-metrics.ts';
 
 export const RUN_REPORT_VERSION = 'probelab.dev/run/v1alpha1';
@@ -39,6 +39,8 @@ export interface RunReport {
     version: string;
     samples: { pod: string; version: string; atMs: number }[];
   }[];
+  /** compareRules: the scenario's `compare:` tolerances, used by compare and suite for this run. */
+  compareRules?: CompareRules;
   /** metrics: the cluster-side measurements (docs/metrics.md); absent when the watchers never ran. */
   metrics?: RunMetrics;
   leftovers: string[];

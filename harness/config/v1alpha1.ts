@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { DURATION_FORMAT, parseDuration } from '../core/duration.ts';
 import { QUANTITY_FORMAT, parseQuantity } from '../core/quantity.ts';
+import { compareSectionSchema } from '../core/compare/rules.ts';
 
 export const API_VERSION = 'probelab.dev/v1alpha1';
 export const KIND = 'Scenario';
@@ -431,6 +432,7 @@ export const scenarioSchema = z.strictObject({
   timeline: z.array(timelineAction).default([]),
   slos: slos.prefault({}),
   repeat: z.int().min(1).max(100).default(1),
+  compare: compareSectionSchema.optional(),
 });
 
 /** workloadSchema validates one workload after a variant's overrides are merged into it. */

@@ -437,6 +437,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     notAvailable,
     configUpdates,
     metrics: obs.metrics,
+    ...(scenario.compare ? { compareRules: scenario.compare as RunReport['compareRules'] } : {}),
     leftovers: obs.leftovers,
     loadOutcome: obs.loadOutcome,
     series: obs.series,

@@ -156,6 +156,22 @@ describe('probelab compare', () => {
     );
   });
 
+  it("the candidate run's scenario rules (compare: in its scenario, kept in run.json) apply without --rules; a rules file wins", async () => {
+    runDir(join(tmp, 'a'), recorded());
+    const loose = {
+      ...withRestarts(1),
+      compareRules: { metrics: { restarts: { absolute: 1 }, restartsLiveness: { absolute: 1 } } },
+    };
+    runDir(join(tmp, 'b'), loose as RunReport);
+    const r = await probelab(['compare', 'a', 'b'], tmp);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    writeFileSync(
+      join(tmp, 'strict.yaml'),
+      'apiVersion: probelab.dev/v1alpha1\nkind: CompareRules\nmetrics:\n  restarts: { absolute: 0 }\n',
+    );
+    assert.equal((await probelab(['compare', 'a', 'b', '--rules', 'strict.yaml'], tmp)).code, 1);
+  });
+
   const bad: { name: string; setup: () => string[]; code: number; stderr: RegExp }[] = [
     {
       name: 'a run directory that does not exist: exit 3, naming it and what to give',

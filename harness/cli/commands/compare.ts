@@ -67,11 +67,13 @@ export async function compareCommand(targets: string[], flags: CompareFlags, io:
       `give two runs, base then candidate, got ${targets.length}: probelab compare <base-run> <candidate-run> (or --baseline <dir> <candidate-run>)`,
     );
   return asBadInput(io, async () => {
-    const rules = flags.rules === undefined ? undefined : await readRules(flags.rules, io);
+    // A rules file wins; else the candidate run's own scenario rules (compare: in its scenario).
+    const fileRules = flags.rules === undefined ? undefined : await readRules(flags.rules, io);
     const [baseTarget, candidateTarget] =
       flags.baseline !== undefined ? [flags.baseline, targets[0] as string] : (targets as [string, string]);
     const base = await loadRuns(baseTarget, io);
     const candidate = await loadRuns(candidateTarget, io);
+    const rules = fileRules ?? candidate.runs[0]?.compareRules;
     const comparison = compareRuns(base.runs, candidate.runs, rules, {
       baseLabel: flags.baseline !== undefined ? `baseline ${base.label}` : base.label,
       candidateLabel: candidate.label,

@@ -11,7 +11,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { RunReport } from '../../../reports/render.ts';
 import {
   compareRuns,
   renderCompareJson,
@@ -85,7 +84,7 @@ export async function suiteCommand(dir: string, flags: SuiteFlags, io: IO): Prom
       try {
         const base = await loadRuns(baseline, io);
         const candidate = await loadRuns(runDir, io);
-        const comparison = compareRuns(base.runs as RunReport[], candidate.runs as RunReport[], undefined, {
+        const comparison = compareRuns(base.runs, candidate.runs, candidate.runs[0]?.compareRules, {
           baseLabel: `baseline ${relative(io.cwd, baseline)}`,
           candidateLabel: runId,
         });

@@ -94,13 +94,28 @@ function ruleSchema(def: MetricDef) {
     });
 }
 
-const rulesSchema = z.strictObject({
-  apiVersion: z.literal(COMPARE_RULES_API_VERSION),
-  kind: z.literal(COMPARE_RULES_KIND),
+const rulesFields = {
   alpha: z.number().gt(0).max(0.5).optional(),
   metrics: z
     .strictObject(Object.fromEntries(METRICS.map((m) => [m.id, ruleSchema(m).optional()])))
     .optional(),
+};
+
+/**
+ * compareSectionSchema: the same rules as a scenario's `compare:` section; a run keeps them in its
+ * run.json (compareRules) and `probelab compare` and `probelab suite` use the candidate's unless a rules
+ * file is given.
+ */
+export const compareSectionSchema = z
+  .strictObject(rulesFields)
+  .describe(
+    'Tolerance rules for `probelab compare` and `probelab suite` (docs/compare.md): per metric id absolute and/or relative, or ignore.',
+  );
+
+const rulesSchema = z.strictObject({
+  apiVersion: z.literal(COMPARE_RULES_API_VERSION),
+  kind: z.literal(COMPARE_RULES_KIND),
+  ...rulesFields,
 });
 
 export interface RulesParseResult {
