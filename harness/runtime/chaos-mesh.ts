@@ -23,7 +23,7 @@ import type { ChaosAction } from '../config/v1alpha1.ts';
 import { LABELS, MANAGED_BY, type KubernetesObject } from '../core/render.ts';
 import { UserError } from '../core/errors.ts';
 import { waitFor } from './cluster.ts';
-import type { StepContext } from './steps.ts';
+import { sleep, type StepContext } from './steps.ts';
 
 export const CHAOS_NAMESPACE = 'chaos-mesh';
 export const CHAOS_GROUP = 'chaos-mesh.org';
@@ -456,16 +456,6 @@ export async function listChaos(kube: Kube, runId?: string): Promise<ChaosRef[]>
       });
   }
   return found;
-}
-
-/** sleep waits ms; teardown passes no signal, so removal still waits after an abort. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!signal) return void setTimeout(resolve, ms);
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
 }
 
 /**

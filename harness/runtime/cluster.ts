@@ -13,7 +13,7 @@ import { KIND_CLUSTER_LABEL, kindAt, type Kind } from '../adapters/kind.ts';
 import { connectKube, type Kube } from '../adapters/kube.ts';
 import type { Paths } from '../adapters/paths.ts';
 import { runCommand } from '../adapters/process.ts';
-import { runSteps, type Step, type StepContext, type StepReport } from './steps.ts';
+import { runSteps, sleep, type Step, type StepContext, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
 import { imagesOf, installChaosMesh, readChaosMeshManifest } from './chaos-mesh.ts';
 
@@ -449,7 +449,7 @@ export async function deleteNamespaceAndWait(kube: Kube, name: string): Promise<
       (error: unknown) => ((error as { code?: number }).code === 404 ? false : true),
     );
     if (!exists) return;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
   }
   throw new Error(`namespace ${name} is still terminating after 3 minutes`);
 }
@@ -639,12 +639,7 @@ export async function waitForDeploymentsSettled(
     if (deployments.length > 0 && pending === 0) return settled;
     if (performance.now() > deadline)
       throw new UserError(`timed out after ${timeoutMs / 1000}s: no deployment in ${namespace}`);
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, 2_000);
-      ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)), {
-        once: true,
-      });
-    });
+    await sleep(2_000, ctx.signal);
   }
 }
 
@@ -662,12 +657,7 @@ export async function waitFor<T>(
       throw new UserError(
         `timed out after ${timeoutMs / 1000}s: ${await describe().catch((e) => String(e))}`,
       );
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, 2_000);
-      ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)), {
-        once: true,
-      });
-    });
+    await sleep(2_000, ctx.signal);
   }
 }
 

@@ -16,7 +16,7 @@ import type { Output } from '../core/ports.ts';
 import { UserError } from '../core/errors.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos, type ChaosRef } from './chaos-mesh.ts';
 import { deleteNamespaceAndWait, waitForDeploymentsAvailable } from './cluster.ts';
-import { runSteps, type StepReport } from './steps.ts';
+import { runSteps, sleep, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
 
 export interface FaultOptions {
@@ -130,13 +130,7 @@ export async function tryFault(
         },
         {
           name: `Hold the fault for ${(holdMs / 1000).toFixed(0)}s`,
-          run: async (ctx) =>
-            new Promise<void>((resolve, reject) => {
-              const timer = setTimeout(resolve, holdMs);
-              ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal.reason)), {
-                once: true,
-              });
-            }),
+          run: (ctx) => sleep(holdMs, ctx.signal),
         },
         {
           name: 'Remove the fault and wait for Chaos Mesh to recover it',

@@ -52,7 +52,7 @@ import {
 } from './cluster.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos } from './chaos-mesh.ts';
 import { pollConfigVersion, type ConfigPoll, type ConfigSample } from './config-version.ts';
-import { runSteps, type StepReport } from './steps.ts';
+import { runSteps, sleep, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
 
 /** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
@@ -562,11 +562,7 @@ async function ensureNodePortsFree(kube: Kube, objects: readonly KubernetesObjec
 }
 
 function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, Math.max(0, epochMs - Date.now()));
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
+  return sleep(Math.max(0, epochMs - Date.now()), signal);
 }
 
 /** reportProgress calls back once a second with a snapshot; the returned function stops it. */

@@ -69,3 +69,16 @@ export async function runSteps(
   }
   return reports;
 }
+
+/**
+ * sleep waits ms, rejecting with the signal's reason as soon as it aborts. Without a signal it always
+ * waits (teardown passes none, so a removal still waits after an abort).
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!signal) return void setTimeout(resolve, ms);
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
