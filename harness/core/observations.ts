@@ -170,6 +170,16 @@ export interface TrimmedEndpointSlice {
 
 export type TrimmedObject = TrimmedPod | TrimmedEvent | TrimmedHpa | TrimmedWorkload | TrimmedEndpointSlice;
 
+/**
+ * computedDesiredReplicas: an HPA's desiredReplicas once its controller has computed one. A new HPA
+ * reports 0 until its first sync, and a computed value is never below minReplicas (≥ 1), so a value
+ * below that means "not known yet", not a scale to zero.
+ */
+export function computedDesiredReplicas(hpa: TrimmedHpa): number | undefined {
+  const desired = hpa.status.desiredReplicas;
+  return desired >= (hpa.spec.minReplicas ?? 1) ? desired : undefined;
+}
+
 // ---- trimming (pure) -----------------------------------------------------------------------------------
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- trimming reads untyped API JSON */

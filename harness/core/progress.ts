@@ -8,7 +8,12 @@
  * the last interval (k6 appends its points every 200 ms, so a 1 s rate wobbles by ±20%).
  */
 import type { LiveCounters } from './load/series.ts';
-import type { ObjectRecord, TrimmedHpa, TrimmedWorkload } from './observations.ts';
+import {
+  computedDesiredReplicas,
+  type ObjectRecord,
+  type TrimmedHpa,
+  type TrimmedWorkload,
+} from './observations.ts';
 import type { StageWindow } from './load-shape.ts';
 
 export interface ReplicaState {
@@ -96,7 +101,7 @@ export function progressSnapshot(input: ProgressInput): ProgressSnapshot {
 
 /**
  * updateReplicas folds watch records into the replica state per variant (Deployments and HPAs are named
- * after their variant): desired from the HPA when there is one (a new HPA's 0 means "not computed yet").
+ * after their variant): desired from the HPA when there is one, once it has computed one.
  */
 export function updateReplicas(state: Map<string, ReplicaState>, records: readonly ObjectRecord[]): void {
   for (const r of records) {
@@ -113,7 +118,8 @@ export function updateReplicas(state: Map<string, ReplicaState>, records: readon
       const h = r.object as TrimmedHpa;
       const s = state.get(name) ?? { variant: name };
       s.hpa = true;
-      if (h.status.desiredReplicas >= (h.spec.minReplicas ?? 1)) s.desired = h.status.desiredReplicas;
+      const desired = computedDesiredReplicas(h);
+      if (desired !== undefined) s.desired = desired;
       state.set(name, s);
     }
   }

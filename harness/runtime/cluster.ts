@@ -117,13 +117,7 @@ export function imageSteps(env: Env, source: ImageSource, built: Partial<BuiltIm
       },
     );
   }
-  steps.push({
-    name: 'Build k6',
-    run: async (ctx) => {
-      built.k6Bin = await buildScript(env, ctx, 'images/k6/build.sh');
-      return built.k6Bin;
-    },
-  });
+  steps.push(k6Step(env, built));
   steps.push({
     // Offline: both images and the CRDs; with upstream images only the CRDs (read from the Go module).
     name: 'Build Chaos Mesh',
@@ -145,6 +139,17 @@ export function imageSteps(env: Env, source: ImageSource, built: Partial<BuiltIm
     },
   });
   return steps;
+}
+
+/** k6Step builds (or finds cached) the k6 binary runs drive load with; the kind and existing paths share it. */
+function k6Step(env: Env, built: Partial<BuiltImages>): Step {
+  return {
+    name: 'Build k6',
+    run: async (ctx) => {
+      built.k6Bin = await buildScript(env, ctx, 'images/k6/build.sh');
+      return built.k6Bin;
+    },
+  };
 }
 
 export async function clusterUp(env: Env, options: ClusterOptions): Promise<ClusterHandle> {
@@ -478,13 +483,7 @@ export async function connectExisting(env: Env, options: ExistingCluster): Promi
   const built: Partial<BuiltImages> = {};
   let kube: Kube | undefined;
   const steps: Step[] = [
-    {
-      name: 'Build k6',
-      run: async (ctx) => {
-        built.k6Bin = await buildScript(env, ctx, 'images/k6/build.sh');
-        return built.k6Bin;
-      },
-    },
+    k6Step(env, built),
     {
       name: 'Connect to the cluster',
       run: async () => {

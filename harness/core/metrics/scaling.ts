@@ -9,7 +9,7 @@
 import type { Hpa, Probe } from '../../config/v1alpha1.ts';
 import type { StageWindow } from '../load-shape.ts';
 import type { IntervalStats } from '../load/series.ts';
-import type { TrimmedHpa } from '../observations.ts';
+import { computedDesiredReplicas, type TrimmedHpa } from '../observations.ts';
 import { sloRecovery, type RecoveryThresholds } from './availability.ts';
 import { type Duration, measured, missing, RELATED_SLACK_MS, SOURCES } from './common.ts';
 import { hpaScaleUpFloor, scaleDownStabilizationSeconds, type HpaFloor } from './hpa-floor.ts';
@@ -118,10 +118,8 @@ export function desiredTimeline(observed: ObjectHistory<TrimmedHpa> | undefined)
   const points: DesiredPoint[] = [];
   for (const s of observed?.states ?? []) {
     if (s.type === 'DELETED') continue;
-    const desired = s.object.status.desiredReplicas;
-    // A new HPA reports desiredReplicas 0 until its first sync computed one; a computed value is never
-    // below minReplicas (≥ 1), so 0 means "not known yet", not a scale to zero.
-    if (desired < (s.object.spec.minReplicas ?? 1)) continue;
+    const desired = computedDesiredReplicas(s.object);
+    if (desired === undefined) continue;
     if (points.at(-1)?.desired === desired) continue;
     points.push({
       atMs: s.arrivalMs,
