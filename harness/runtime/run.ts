@@ -373,7 +373,10 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   obs.aborted = env.signal.aborted;
   // Collect what the pods say before the namespace may go, then undo everything.
   if (kube && namespace) {
-    obs.restarts = await restartsOf(kube, namespace, loaded, obs).catch(() => []);
+    // With watchers (their stop never throws), restarts come from the observed transitions below; the
+    // end-of-run totals are only the fallback for a run that ended before the watchers started.
+    if (watchStartMs === undefined)
+      obs.restarts = await restartsOf(kube, namespace, loaded, obs).catch(() => []);
     await writeEvents(kube, namespace, join(options.outDir, EVENTS_FILE)).catch((error: unknown) =>
       env.out.write(`could not save the namespace's events: ${String(error)}\n`),
     );
