@@ -22,7 +22,7 @@
  * exit 1 when a target is missed.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +46,8 @@ async function main(): Promise<number> {
       replicas: { type: 'string', default: '32' },
       duration: { type: 'string', default: '90s' },
       'probe-every-ms': { type: 'string', default: '250' },
+      // Passed to the harness's node, e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof
+      'node-arg': { type: 'string', multiple: true, default: [] },
     },
   });
   const replicas = Number(values.replicas);
@@ -80,10 +82,14 @@ timeline:
   const kube = connectKube(join(paths.cache, 'kubeconfig', 'probelab'));
 
   const started = performance.now();
-  const child = spawn(process.execPath, ['harness/cli/main.ts', 'run', scenario, '--run-id', runId], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...values['node-arg'], 'harness/cli/main.ts', 'run', scenario, '--run-id', runId],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d));
   child.stderr.on('data', (d: Buffer) => (output += d));
@@ -93,6 +99,10 @@ timeline:
   const pid = child.pid as number;
   let peakRssKb = 0;
   let lastTicks = 0;
+  /** rssTimeline is [seconds since start, RSS MB, CPU seconds so far], one a second: where the peak and the CPU go. */
+  const rssTimeline: [number, number, number][] = [];
+  /** threadTicks is the CPU ticks of each thread (by tid) seen last, with its name: JS, GC helpers, libuv pool. */
+  const threadTicks = new Map<string, { name: string; ticks: number }>();
   let sampler: NodeJS.Timeout | undefined = setInterval(() => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -100,6 +110,18 @@ timeline:
       lastTicks = Number(fields[11]) + Number(fields[12]); // utime + stime
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (rss) peakRssKb = Math.max(peakRssKb, Number(rss[1]));
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const threadStat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = threadStat.slice(threadStat.indexOf('(') + 1, threadStat.lastIndexOf(')'));
+        const rest = threadStat.slice(threadStat.lastIndexOf(')') + 2).split(' ');
+        threadTicks.set(tid, { name, ticks: Number(rest[11]) + Number(rest[12]) });
+      }
+      if (rss)
+        rssTimeline.push([
+          Math.round((performance.now() - started) / 1000),
+          Math.round(Number(rss[1]) / 1024),
+          round(lastTicks / CLOCK_TICKS),
+        ]);
     } catch {
       // The process has exited.
     }
@@ -130,9 +152,13 @@ timeline:
         })
         .then(
           () => probesWritten++,
-          // Before the run's namespace exists every write fails; other failures are reported.
-          (error: { code?: number; message?: string }) =>
-            void (error.code === 404 || probeErrors.add(String(error.message ?? error).slice(0, 200))),
+          // Before the run's namespace exists and once it is being deleted every write fails; other failures
+          // are reported.
+          (error: { code?: number; message?: string }) => {
+            const message = String(error.message ?? error);
+            if (error.code === 404 || (error.code === 403 && message.includes('being terminated'))) return;
+            if (probeErrors.size < 5) probeErrors.add(message.slice(0, 300));
+          },
         );
     }
   })();
@@ -193,6 +219,8 @@ timeline:
       note: 'arrival − managedFields time (apiserver, 1 s truncated) should lie in [0, 1 s + delay)',
     },
     targets: TARGETS,
+    cpuSecondsByThread: cpuByThreadName(threadTicks),
+    rssTimeline,
   };
   const missed = [
     cpuPercent > TARGETS.cpuPercentOfCore && `CPU ${round(cpuPercent)}% > ${TARGETS.cpuPercentOfCore}%`,
@@ -204,10 +232,17 @@ timeline:
   ].filter(Boolean);
   await mkdir(join(repo, 'reports', 'out'), { recursive: true });
   await writeFile(join(repo, 'reports', 'out', 'bench-harness.json'), `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...result, rssTimeline: undefined }, null, 2)}\n`);
   if (code !== 0 && code !== 1 && code !== 2) process.stdout.write(`run output:\n${output}\n`);
   process.stdout.write(missed.length ? `MISSED: ${missed.join('; ')}\n` : 'all targets met\n');
   return missed.length ? 1 : 0;
+}
+
+/** cpuByThreadName sums the threads' CPU seconds by thread name (the main thread is named after the executable). */
+function cpuByThreadName(threads: Map<string, { name: string; ticks: number }>): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const { name, ticks } of threads.values()) sums[name] = (sums[name] ?? 0) + ticks / CLOCK_TICKS;
+  return Object.fromEntries(Object.entries(sums).map(([name, s]) => [name, round(s)]));
 }
 
 function round(n: number): number {

@@ -36,6 +36,12 @@ probelab_version() {
 #     directory), its executable bit and its content.
 # Paths are sorted, so the result does not depend on the checkout location or
 # on the order of the arguments.
+#
+# File digests are memoized in $PROBELAB_CACHE_DIR/content-hash.memo by path and
+# stat signature (size, inode, mtime and ctime in ns), the way make and git trust
+# a file they have seen: a cache hit of the node image hashed 700 MB of binaries
+# and archives (5 s) on every run before. ctime cannot be set back by tools like
+# touch, so a rewritten file is always seen as new.
 probelab_content_hash() {
   local keys=() paths=()
   while (($#)); do
@@ -50,6 +56,44 @@ probelab_content_hash() {
         ;;
     esac
   done
+  local memo_file=$PROBELAB_CACHE_DIR/content-hash.memo
+  local -A memo=()
+  local memo_changed="" line
+  if [[ -f $memo_file ]]; then
+    while IFS= read -r line; do
+      memo[${line%%$'\t'*}]=${line#*$'\t'}
+    done <"$memo_file"
+  fi
+  local path base file name mode signature digest files=() entries=()
+  for path in "${paths[@]}"; do
+    [[ -e $path ]] || probelab_die "content hash input $path does not exist"
+    path=$(cd "$(dirname "$path")" && pwd)/$(basename "$path")
+    base=$(dirname "$path")
+    [[ $path == "$PROBELAB_CLUSTERS_DIR"/* ]] && base=$PROBELAB_CLUSTERS_DIR
+    mapfile -d '' files < <(find -L "$path" -type f -print0)
+    for file in "${files[@]}"; do
+      name=${file#"$base"/}
+      mode=-
+      [[ -x $file ]] && mode=x
+      signature=$(stat -L -c '%s %i %.9Y %.9Z' "$file")
+      digest=${memo[$file]-}
+      if [[ ${digest% *} == "$signature" ]]; then
+        digest=${digest##* }
+      else
+        digest=$(sha256sum <"$file" | cut -d' ' -f1)
+        memo[$file]="$signature $digest"
+        memo_changed=yes
+      fi
+      entries+=("$name $mode $digest")
+    done
+  done
+  if [[ -n $memo_changed ]]; then
+    mkdir -p "$PROBELAB_CACHE_DIR"
+    # Written aside and renamed: a concurrent build loses at most its own entries, never the file.
+    local key
+    for key in "${!memo[@]}"; do printf '%s\t%s\n' "$key" "${memo[$key]}"; done >"$memo_file.$$"
+    mv -f "$memo_file.$$" "$memo_file"
+  fi
   {
     if ((${#keys[@]})); then
       local key
@@ -60,19 +104,7 @@ probelab_content_hash() {
       printf 'versions.env '
       sha256sum <"$PROBELAB_VERSIONS_FILE"
     fi
-    local path base file name mode
-    for path in "${paths[@]}"; do
-      [[ -e $path ]] || probelab_die "content hash input $path does not exist"
-      path=$(cd "$(dirname "$path")" && pwd)/$(basename "$path")
-      base=$(dirname "$path")
-      [[ $path == "$PROBELAB_CLUSTERS_DIR"/* ]] && base=$PROBELAB_CLUSTERS_DIR
-      find -L "$path" -type f -print0 | while IFS= read -r -d '' file; do
-        name=${file#"$base"/}
-        mode=-
-        [[ -x $file ]] && mode=x
-        printf '%s %s %s\n' "$name" "$mode" "$(sha256sum <"$file" | cut -d' ' -f1)"
-      done
-    done | LC_ALL=C sort
+    ((${#entries[@]})) && printf '%s\n' "${entries[@]}" | LC_ALL=C sort
   } | sha256sum | cut -d' ' -f1
 }
 

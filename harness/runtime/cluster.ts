@@ -15,7 +15,7 @@ import type { Paths } from '../adapters/paths.ts';
 import { runCommand } from '../adapters/process.ts';
 import { runSteps, sleep, type Step, type StepContext, type StepReport } from './steps.ts';
 import { TeardownStack } from './teardown.ts';
-import { imagesOf, installChaosMesh, readChaosMeshManifest } from './chaos-mesh.ts';
+import { imagesOf, installChaosMesh, readChaosMeshManifest, type InstallOptions } from './chaos-mesh.ts';
 
 export type ImageSource = 'local' | 'upstream';
 
@@ -39,6 +39,8 @@ export interface ClusterHandle {
   k6Bin: string;
   kube: Kube;
   steps: StepReport[];
+  /** chaosMesh is what Chaos Mesh was installed with (kind clusters); installing again with it changes nothing. */
+  chaosMesh?: InstallOptions;
 }
 
 export interface Env {
@@ -159,6 +161,7 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
   let kind: Kind | undefined;
   let kube: Kube | undefined;
   let created = false;
+  let chaosMesh: InstallOptions | undefined;
   const steps: Step[] = [
     ...imageSteps(env, options.images, built),
     {
@@ -245,19 +248,17 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
     },
     {
       name: 'Install Chaos Mesh',
-      run: async (ctx) =>
-        installChaosMesh(
-          kube as Kube,
-          {
-            repo: env.paths.repo,
-            crdsDir: built.chaosMeshCrds as string,
-            version: await readVersion(env.paths.repo, 'CHAOS_MESH_VERSION'),
-            ...(options.images === 'local'
-              ? { imageIds: await imageIdsOf(imagesOf(await readChaosMeshManifest(env.paths.repo))) }
-              : {}),
-          },
-          ctx,
-        ),
+      run: async (ctx) => {
+        chaosMesh = {
+          repo: env.paths.repo,
+          crdsDir: built.chaosMeshCrds as string,
+          version: await readVersion(env.paths.repo, 'CHAOS_MESH_VERSION'),
+          ...(options.images === 'local'
+            ? { imageIds: await imageIdsOf(imagesOf(await readChaosMeshManifest(env.paths.repo))) }
+            : {}),
+        };
+        return installChaosMesh(kube as Kube, chaosMesh, ctx);
+      },
     },
   ];
   try {
@@ -271,6 +272,7 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
       k6Bin: built.k6Bin as string,
       kube: kube as Kube,
       steps: reports,
+      ...(chaosMesh ? { chaosMesh } : {}),
     };
   } catch (error) {
     const failures = await teardown.run((name, err) =>

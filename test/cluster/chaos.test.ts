@@ -17,6 +17,7 @@ import { LABELS, namespaceFor, renderManifests, type Rendered } from '../../harn
 import {
   daemonRuleGauges,
   injectChaos,
+  installChaosMesh,
   listChaos,
   readChaos,
   refOf,
@@ -477,5 +478,51 @@ describe('Chaos Mesh faults (real)', function () {
       child.kill('SIGKILL');
       await deleteNamespace(faultNamespace);
     }
+  });
+});
+
+describe('Chaos Mesh install on a reused cluster (real)', function () {
+  this.timeout(10 * 60_000);
+  const CRD = 'awschaos'; // a kind probelab never creates, so removing it disturbs no other test
+
+  it('applies the CRDs only when they changed or one went missing, and leaves the add-on ready', async function () {
+    const cluster = await sharedCluster();
+    if (!cluster) return this.skip();
+    const kube = cluster.kube;
+    const options = cluster.chaosMesh;
+    assert.ok(options, 'the shared kind cluster records how Chaos Mesh was installed');
+    const notes: string[] = [];
+    const noting = { signal: ctx.signal, note: (n: string) => void notes.push(n) };
+    const served = async () =>
+      new Set(
+        (await kube.custom.getAPIResources({ group: 'chaos-mesh.org', version: 'v1alpha1' })).resources.map(
+          (r) => r.name,
+        ),
+      );
+
+    // The shared cluster's own install ran just before: the same CRDs are served.
+    assert.match(await installChaosMesh(kube, options, noting), /controller and daemons ready/);
+    assert.deepEqual(notes, ['23 CRDs unchanged since they were applied']);
+
+    await kube.objects.delete({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${CRD}.chaos-mesh.org` },
+    });
+    await waitFor(
+      ctx,
+      60_000,
+      async () => (!(await served()).has(CRD) ? true : undefined),
+      async () => `${CRD} still served`,
+    );
+    notes.length = 0;
+    await installChaosMesh(kube, options, noting);
+    assert.deepEqual(notes, ['23 CRDs applied']);
+    await waitFor(
+      ctx,
+      60_000,
+      async () => ((await served()).has(CRD) ? true : undefined),
+      async () => `${CRD} not served again`,
+    );
   });
 });

@@ -7,14 +7,15 @@
  * CI=true, where that is a failure.
  */
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { Watch, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { loadScenario } from '../../harness/config/load.ts';
 import { containersByLabel, engineInfo } from '../../harness/adapters/docker.ts';
 import { KIND_CLUSTER_LABEL } from '../../harness/adapters/kind.ts';
-import type { Kube } from '../../harness/adapters/kube.ts';
+import { connectKube, type Kube } from '../../harness/adapters/kube.ts';
 import { pathsFor } from '../../harness/adapters/paths.ts';
 import { LABELS, namespaceFor, renderManifests } from '../../harness/core/render.ts';
 import { clusterUp, waitFor, type ClusterHandle } from '../../harness/runtime/cluster.ts';
@@ -102,6 +103,30 @@ describe('kind cluster (real)', function () {
       nodes.filter((n) => !n.ready),
       [],
     );
+  });
+
+  it('reuses its TLS connections: 20 API calls and a watch open at most 2 connections', async () => {
+    // undici reports every connection it opens on this channel (client-node's undici and ours share it).
+    const fresh = connectKube(cluster.kubeconfig);
+    let connected = 0;
+    const count = () => void connected++;
+    diagnostics.subscribe('undici:client:connected', count);
+    try {
+      for (let i = 0; i < 20; i++) await fresh.listNodes();
+      const watch = new Watch(fresh.config);
+      const controller = await watch.watch(
+        `/api/v1/namespaces/${namespace}/pods`,
+        {},
+        () => undefined,
+        () => undefined,
+      );
+      for (let i = 0; i < 5; i++) await fresh.listNodes();
+      controller.abort();
+    } finally {
+      diagnostics.unsubscribe('undici:client:connected', count);
+    }
+    // One for the requests, one held by the watch's stream.
+    assert.ok(connected >= 1 && connected <= 2, `${connected} connections opened`);
   });
 
   it('routes a request from the host through a NodePort, and from pod to pod by Service name (CoreDNS)', async () => {
