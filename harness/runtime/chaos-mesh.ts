@@ -126,7 +126,11 @@ async function crdFiles(crdsDir: string): Promise<string[]> {
 /** crdsFingerprint is a sha256 over the CRD files' names and bytes (no parsing: that is what it saves). */
 async function crdsFingerprint(crdsDir: string, files: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of files) hash.update(`${file}\0`).update(await readFile(join(crdsDir, file))).update('\0');
+  for (const file of files)
+    hash
+      .update(`${file}\0`)
+      .update(await readFile(join(crdsDir, file)))
+      .update('\0');
   return hash.digest('hex');
 }
 
@@ -190,7 +194,9 @@ export async function installChaosMesh(
     const crds = await readCrds(options.crdsDir, files);
     await kube.apply(crds);
     ctx.note(`${crds.length} CRDs applied`);
-    plurals = crds.flatMap((c) => (c as { spec?: { names?: { plural?: string } } }).spec?.names?.plural ?? []);
+    plurals = crds.flatMap(
+      (c) => (c as { spec?: { names?: { plural?: string } } }).spec?.names?.plural ?? [],
+    );
   }
   // Written only after every CRD was accepted, so a failed apply is retried next time; applied on every
   // install, since server-side apply removes the annotations this field manager no longer sends.
