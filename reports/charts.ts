@@ -10,8 +10,8 @@
  * Colours come from one table (COLORS) so that a restart cause, a probe type or a series has the same
  * colour in every chart. Pure apart from Vega's rendering (no I/O).
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { compile, TopLevelSpec } from 'vega-lite';
 import type { RunReport } from './render.ts';
 import type { IntervalStats } from '../harness/core/load/series.ts';
 import type { ScaleUpStep, ScalingMetrics, VariantMetrics } from '../harness/core/metrics/index.ts';
@@ -1017,8 +1017,20 @@ const QUIET = {
   debug: () => QUIET,
 } as unknown as NonNullable<Parameters<typeof compile>[1]>['logger'];
 
+/**
+ * renderers loads Vega and Vega-Lite on the first chart, not with this module: they add about 25 MB to the
+ * harness process, which needs them only for the minute its reports are written.
+ */
+let renderers: Promise<{ vega: typeof Vega; compile: typeof compile }> | undefined;
+const loadRenderers = () =>
+  (renderers ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, lite]) => ({
+    vega,
+    compile: lite.compile,
+  })));
+
 /** renderSvg: a Vega-Lite spec to a standalone SVG string (Vega's headless renderer, no canvas). */
 export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
+  const { vega, compile } = await loadRenderers();
   const compiled = compile(spec, { logger: QUIET }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {

@@ -5,6 +5,7 @@
  * text out. Older run.json files without `metrics` (or an aborted run's) render too.
  */
 import type { StepReport } from '../harness/runtime/steps.ts';
+import type { HarnessCost } from '../harness/core/harness-cost.ts';
 import type { LoadSeries } from '../harness/core/load/series.ts';
 import type { FaultResult, RestartCounts, Verdict, Window } from '../harness/core/verdict.ts';
 import type { RunMetrics } from '../harness/core/metrics/index.ts';
@@ -25,6 +26,8 @@ export interface RunReport {
   /** loadStartMs: when k6 was started, epoch ms on this host. */
   loadStartMs: number | undefined;
   steps: StepReport[];
+  /** cleanup: the undo of everything the run created, last in first out, as it ran (absent before 2026-11). */
+  cleanup?: StepReport[];
   timeline: { index: number; at: string; action: string; target: string; firedAtMs: number }[];
   faults: FaultResult[];
   chaosWindows: Window[];
@@ -44,6 +47,8 @@ export interface RunReport {
   /** metrics: the cluster-side measurements (docs/metrics.md); absent when the watchers never ran. */
   metrics?: RunMetrics;
   leftovers: string[];
+  /** harness: what the harness process itself cost over the run, and how late its event loop ran. */
+  harness?: HarnessCost;
   loadOutcome: string;
   series: LoadSeries | undefined;
   verdict: Verdict;

@@ -25,6 +25,7 @@ import {
   type WatchHealth,
 } from '../harness/core/metrics/index.ts';
 import type { RunReport } from './render.ts';
+import type { HarnessCost } from '../harness/core/harness-cost.ts';
 
 // ---- small formatting helpers --------------------------------------------------------------------------
 
@@ -158,6 +159,7 @@ export function metricsSections(report: RunReport): string[] {
     '',
   ];
   lines.push(...watchLines(m.watch, origin.ms));
+  if (report.harness) lines.push(...harnessLines(report.harness));
   for (const v of m.variants) lines.push(...variantSection(v, m, origin.ms));
   return lines;
 }
@@ -636,7 +638,14 @@ export function configLines(updates: readonly ConfigPropagation[], originMs: num
   return lines;
 }
 
-// 9. Watch health.
+// 9. Watch health, and the harness's own cost.
+
+export function harnessLines(h: HarnessCost): string[] {
+  return [
+    `**Harness:** event-loop delay p50 ${h.eventLoopDelayMs.p50} ms, p99 ${h.eventLoopDelayMs.p99} ms, max ${h.eventLoopDelayMs.max} ms (arrival stamps are late by up to that much on top of the 1 ms clock); CPU ${h.cpuSeconds} s over ${seconds(h.wallSeconds * 1000)}; peak RSS ${h.peakRssMb} MB.`,
+    '',
+  ];
+}
 
 export function watchLines(w: WatchHealth, originMs: number): string[] {
   if (!w.gaps.length && !w.errors.length && !w.relists && !w.relistedStates && !w.synthesizedDeletes)

@@ -6,8 +6,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderChartSvgs, type ChartKind } from './charts.ts';
-import { renderHtml } from './html.ts';
+import { renderChartSvgs, type ChartKind, type ChartSvg } from './charts.ts';
+import { renderHtmlWith } from './html.ts';
 import { renderJunit, renderSummary, type RunReport, type SummaryChart } from './render.ts';
 
 /** SUMMARY_CHART_KINDS: the charts summary.md shows (report.html shows them all). */
@@ -39,10 +39,13 @@ export async function writeReports(
   if (options.writeJson) await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(files.summary, renderSummary(report));
   await writeFile(files.junit, renderJunit(report));
+  // Rendered once for both summary.md and report.html.
+  let charts: ChartSvg[] | undefined;
   try {
     const summaryCharts: SummaryChart[] = [];
     await mkdir(join(dir, 'charts'), { recursive: true });
-    for (const chart of await renderChartSvgs(report)) {
+    charts = await renderChartSvgs(report);
+    for (const chart of charts) {
       if (!SUMMARY_CHART_KINDS.has(chart.kind)) continue;
       const file = `charts/${chart.id}.svg`;
       await writeFile(join(dir, file), chart.svg);
@@ -55,7 +58,7 @@ export async function writeReports(
   }
   try {
     files.html = join(dir, 'report.html');
-    await writeFile(files.html, await renderHtml(report));
+    await writeFile(files.html, renderHtmlWith(report, charts ?? (await renderChartSvgs(report))));
   } catch (error) {
     delete files.html;
     files.problems.push(`report.html: ${String(error)}`);

@@ -28,7 +28,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectKube } from '../harness/adapters/kube.ts';
+import { Watch } from '@kubernetes/client-node';
+import { connectKube, type Kube } from '../harness/adapters/kube.ts';
 import { pathsFor } from '../harness/adapters/paths.ts';
 import { parseDuration } from '../harness/core/duration.ts';
 import { nearestRank } from '../harness/core/load/series.ts';
@@ -127,7 +128,12 @@ timeline:
     }
   }, 1_000);
 
-  // Probe events, written while the run's namespace exists.
+  // Probe events, written while the run's namespace exists. acked: when the apiserver answered the create
+  // (it has committed the event then, and sends it to watchers about then); seenByReference: when this
+  // script's own watch saw it, the same watch the harness runs but in a process doing nothing else.
+  const acked = new Map<string, number>();
+  const seenByReference = new Map<string, number>();
+  let reference: Promise<AbortController> | undefined;
   let probesWritten = 0;
   const probeErrors = new Set<string>();
   let probing = true;
@@ -151,7 +157,11 @@ timeline:
           },
         })
         .then(
-          () => probesWritten++,
+          () => {
+            probesWritten++;
+            acked.set(name, Date.now());
+            reference ??= watchProbes(kube, namespace, seenByReference);
+          },
           // Before the run's namespace exists and once it is being deleted every write fails; other failures
           // are reported.
           (error: { code?: number; message?: string }) => {
@@ -167,6 +177,7 @@ timeline:
   const wallS = (performance.now() - started) / 1000;
   probing = false;
   await prober;
+  (await reference)?.abort();
   clearInterval(sampler);
   sampler = undefined;
 
@@ -188,6 +199,21 @@ timeline:
     .filter((r) => r.serverMs !== undefined)
     .map((r) => r.arrivalMs - (r.serverMs as number));
   const pods = new Set(records.filter((r) => r.kind === 'Pod').map((r) => r.object.metadata.uid));
+  const probeRecords = records.filter(
+    (r) => r.kind === 'Event' && (r.object as TrimmedEvent).reason === PROBE_REASON && r.type === 'ADDED',
+  );
+  const afterAck = sorted(
+    probeRecords.flatMap((r) => {
+      const ack = acked.get(r.object.metadata.name);
+      return ack === undefined ? [] : [r.arrivalMs - ack];
+    }),
+  );
+  const behindReference = sorted(
+    probeRecords.flatMap((r) => {
+      const seen = seenByReference.get(r.object.metadata.name);
+      return seen === undefined ? [] : [r.arrivalMs - seen];
+    }),
+  );
   const cpuPercent = (lastTicks / CLOCK_TICKS / wallS) * 100;
   const overheadS = wallS - loadMs / 1000;
   const result = {
@@ -213,6 +239,14 @@ timeline:
           method: 'probe Event send time (this host, 1 ms) → arrival (this host, 1 ms): upper bound',
         }
       : undefined,
+    watchDelayAfterAckMs: quantiles(
+      afterAck,
+      'create acknowledged (this host, 1 ms) → arrival: the delivery alone; negative when the event beat the response',
+    ),
+    harnessBehindReferenceMs: quantiles(
+      behindReference,
+      "arrival in the harness − arrival in this script's own watch of the same events (this host, 1 ms)",
+    ),
     serverStampCheck: {
       n: serverSkew.length,
       outside: serverSkew.filter((s) => s < -5 || s > 2_000).length,
@@ -236,6 +270,40 @@ timeline:
   if (code !== 0 && code !== 1 && code !== 2) process.stdout.write(`run output:\n${output}\n`);
   process.stdout.write(missed.length ? `MISSED: ${missed.join('; ')}\n` : 'all targets met\n');
   return missed.length ? 1 : 0;
+}
+
+function sorted(values: number[]): number[] {
+  return values.sort((a, b) => a - b);
+}
+
+function quantiles(values: readonly number[], method: string) {
+  if (!values.length) return undefined;
+  return {
+    n: values.length,
+    p50: nearestRank(values, 0.5),
+    p99: nearestRank(values, 0.99),
+    max: values.at(-1),
+    method,
+  };
+}
+
+/**
+ * watchProbes is the reference watch: client-node's Watch on the probe events, in this process, which does
+ * nothing else while the run goes on. Started once the namespace exists (the first probe was accepted).
+ */
+async function watchProbes(
+  kube: Kube,
+  namespace: string,
+  seen: Map<string, number>,
+): Promise<AbortController> {
+  return new Watch(kube.config).watch(
+    `/api/v1/namespaces/${namespace}/events`,
+    { fieldSelector: `reason=${PROBE_REASON}` },
+    (phase, obj: { metadata?: { name?: string } }) => {
+      if (phase === 'ADDED' && obj.metadata?.name) seen.set(obj.metadata.name, Date.now());
+    },
+    () => undefined,
+  );
 }
 
 /** cpuByThreadName sums the threads' CPU seconds by thread name (the main thread is named after the executable). */

@@ -1,7 +1,8 @@
 /**
  * Watchers: one list-then-watch loop per watched kind in one namespace, through @kubernetes/client-node's
  * Watch. Every change becomes an Observation (harness/core/observations.ts) stamped with its arrival time,
- * appended to an NDJSON file at once (a crash leaves the evidence) and kept in memory for the metrics.
+ * kept in memory for the metrics and appended to an NDJSON file within FLUSH_MS (a crash leaves the
+ * evidence; the lines of one burst go in one write instead of a write each).
  *
  * Contract:
  * - A watch that ends normally (the server's timeoutSeconds) is resumed from the last resourceVersion seen
@@ -47,6 +48,8 @@ const API: Record<WatchedKind, { apiVersion: string; path: string }> = {
 /** WATCH_TIMEOUT_S: the server ends each watch after this long; it is resumed at once. */
 const WATCH_TIMEOUT_S = 290;
 const RETRY_PAUSE_MS = 1_000;
+/** FLUSH_MS: the longest an observation waits in memory before it is written to the file. */
+const FLUSH_MS = 200;
 
 export interface WatchOptions {
   kinds?: readonly WatchedKind[];
@@ -93,10 +96,19 @@ export async function startWatchers(
   let seq = 0;
   let gaps = 0;
   let stopped = false;
+  let unwritten: string[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (unwritten.length) out.write(unwritten.join(''));
+    unwritten = [];
+  };
   const record = (o: Omit<ObjectRecord, 'seq'> | Omit<WatchMarker, 'seq'>) => {
     const full = { seq: seq++, ...o } as Observation;
     observations.push(full);
-    out.write(`${JSON.stringify(full)}\n`);
+    unwritten.push(`${JSON.stringify(full)}\n`);
+    flushTimer ??= setTimeout(flush, FLUSH_MS);
   };
   const arrival = () => ({ arrivalMs: Date.now(), monoMs: performance.timeOrigin + performance.now() });
 
@@ -270,6 +282,7 @@ export async function startWatchers(
         stopped = true;
         for (const l of loops) l.stop();
         await Promise.allSettled(loops.map((l) => l.loop));
+        flush();
         await new Promise<void>((resolve) => out.end(resolve));
         return {
           observations,

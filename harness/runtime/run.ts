@@ -53,6 +53,7 @@ import {
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos } from './chaos-mesh.ts';
 import { pollConfigVersion, type ConfigPoll, type ConfigSample } from './config-version.ts';
 import { runSteps, sleep, type StepReport } from './steps.ts';
+import { startSelfMonitor } from '../adapters/self-monitor.ts';
 import { TeardownStack } from './teardown.ts';
 
 /** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
@@ -89,6 +90,7 @@ export interface RunResult {
 export async function runScenario(env: Env, model: ScenarioModel, options: RunOptions): Promise<RunResult> {
   const { scenario } = model;
   const startedAt = new Date().toISOString();
+  const self = startSelfMonitor();
   const teardown = new TeardownStack();
   const loaded = deploymentsOf(model, scenario.load.workload).map((d) => d.name);
   const obs: RunObservations = {
@@ -386,9 +388,17 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     obs.series = partial;
     obs.loadOutcome = obs.aborted ? 'aborted' : 'failed';
   }
-  const teardownFailures = await teardown.run((name, error) =>
-    env.out.write(error ? `✗ cleanup: ${name}: ${String(error)}\n` : `✓ cleanup: ${name}\n`),
-  );
+  const cleanup: StepReport[] = [];
+  const teardownFailures = await teardown.run((name, error, durationMs) => {
+    const took = `(${(durationMs / 1000).toFixed(1)}s)`;
+    env.out.write(error ? `✗ cleanup: ${name} ${took}: ${String(error)}\n` : `✓ cleanup: ${name} ${took}\n`);
+    cleanup.push({
+      name,
+      outcome: error ? 'failed' : 'ok',
+      durationMs,
+      ...(error ? { detail: String(error) } : {}),
+    });
+  });
   for (const f of teardownFailures) obs.leftovers.push(`cleanup step "${f.name}" failed: ${String(f.error)}`);
 
   const watchStopMs = Date.now();
@@ -421,6 +431,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   }
   obs.hpaVariants = model.deployments.filter((d) => d.spec.hpa && loaded.includes(d.name)).map((d) => d.name);
   const verdict = judgeRun(scenario.slos, obs);
+  const harness = self.stop();
   const report: RunReport = {
     version: RUN_REPORT_VERSION,
     runId: options.runId,
@@ -432,6 +443,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
       'timeline offsets, fault and rollout windows, watch arrivals, config samples: this host, Date.now() (1 ms); k6 series: k6 sample time (this host, 1 µs) in 1 s windows; Kubernetes object times: metav1.Time (1 s, truncated); see docs/metrics.md',
     loadStartMs,
     steps,
+    cleanup,
     timeline: fired,
     faults: obs.faults,
     chaosWindows: obs.chaosWindows,
@@ -442,6 +454,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
     metrics: obs.metrics,
     ...(scenario.compare ? { compareRules: scenario.compare as RunReport['compareRules'] } : {}),
     leftovers: obs.leftovers,
+    harness,
     loadOutcome: obs.loadOutcome,
     series: obs.series,
     verdict,

@@ -29,16 +29,18 @@ export class TeardownStack {
     return this.undos.length;
   }
 
-  run(onStep?: (name: string, error?: unknown) => void): Promise<TeardownFailure[]> {
+  /** run undoes everything; onStep hears of each undo as it ends, with its wall time (ms, this host). */
+  run(onStep?: (name: string, error: unknown, durationMs: number) => void): Promise<TeardownFailure[]> {
     this.result ??= (async () => {
       const failures: TeardownFailure[] = [];
       for (const { name, undo } of [...this.undos].reverse()) {
+        const started = performance.now();
         try {
           await undo();
-          onStep?.(name);
+          onStep?.(name, undefined, performance.now() - started);
         } catch (error) {
           failures.push({ name, error });
-          onStep?.(name, error);
+          onStep?.(name, error, performance.now() - started);
         }
       }
       return failures;

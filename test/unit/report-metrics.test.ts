@@ -30,6 +30,7 @@ import {
   availabilityLines,
   configLines,
   escape,
+  harnessLines,
   metricsSections,
   Notes,
   percent,
@@ -885,6 +886,21 @@ describe('reports: summary-metrics formatting', () => {
       /1 gap \(5\.0 s in all, at least one watch down 5\.0 s\), 0 errors, 1 relist, 4 states seen only in a relist/,
     );
     assert.match(text, /\| Pod \| t\+10\.0 s \| t\+15\.0 s \| 5\.0 s \| stream closed \|/);
+  });
+
+  it('harness: the event-loop delay, CPU and peak memory of the run, in one line', () => {
+    assert.deepEqual(
+      harnessLines({
+        eventLoopDelayMs: { p50: 10.2, p99: 31.5, max: 250 },
+        cpuSeconds: 6.42,
+        peakRssMb: 231,
+        wallSeconds: 118.5,
+      }),
+      [
+        '**Harness:** event-loop delay p50 10.2 ms, p99 31.5 ms, max 250 ms (arrival stamps are late by up to that much on top of the 1 ms clock); CPU 6.42 s over 118.5 s; peak RSS 231 MB.',
+        '',
+      ],
+    );
   });
 
   it('metrics sections: one line without metrics, or with metrics of another version', () => {
