@@ -13,13 +13,17 @@
  * pods are created, scheduled, made ready and deleted throughout. Only the harness process is measured
  * (node running harness/cli/main.ts), not k6 or the cluster.
  *
- * Watch delay: the apiserver's own timestamps on objects (managedFields time) have 1 s precision, too
- * coarse for a 100 ms target. So this script writes a probe Event into the run's namespace every
- * --probe-every-ms whose message is the moment it sends the request (ms); the harness's watchers record
- * it on arrival. arrival − send time is the request's write into etcd plus the watch delivery: an upper
- * bound of the watch delay, on one clock (this host). The 1 s server stamps are checked for consistency
- * (arrival − serverMs must lie in [0, 1 s + delay)). Results go to stdout and reports/out/bench-harness.json;
- * exit 1 when a target is missed.
+ * Watch delay: the apiserver's own timestamps on objects (creation and managedFields times) have 1 s
+ * precision, too coarse for a 100 ms target. So this script writes a probe Event into the run's namespace
+ * every --probe-every-ms whose message is the moment it sends the request (ms), and notes when the apiserver
+ * acknowledges it; the harness's watchers record it on arrival. All on one clock (this host):
+ *   - ack → arrival is the delay the target is about: the apiserver has committed the object when it
+ *     answers and sends it to its watchers from then on. It is judged against the target.
+ *   - send → arrival adds the write itself (admission, etcd) under the cluster's load: an upper bound,
+ *     reported beside it.
+ *   - the harness's arrival − this script's own watch of the same events: what the harness adds.
+ * The 1 s server stamps are checked for consistency (arrival − serverMs must lie in [0, 1 s + delay)).
+ * Results go to stdout and reports/out/bench-harness.json; exit 1 when a target is missed.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -230,18 +234,13 @@ timeline:
     peakRssMb: round(peakRssKb / 1024),
     probesWritten,
     probeErrors: [...probeErrors],
-    watchDelayMs: delays.length
-      ? {
-          n: delays.length,
-          p50: nearestRank(delays, 0.5),
-          p99: nearestRank(delays, 0.99),
-          max: delays.at(-1),
-          method: 'probe Event send time (this host, 1 ms) → arrival (this host, 1 ms): upper bound',
-        }
-      : undefined,
-    watchDelayAfterAckMs: quantiles(
+    watchDelayMs: quantiles(
       afterAck,
-      'create acknowledged (this host, 1 ms) → arrival: the delivery alone; negative when the event beat the response',
+      'create acknowledged by the apiserver (this host, 1 ms) → arrival in the harness (this host, 1 ms); negative when the event beat the response. Judged against the target.',
+    ),
+    watchDelayWithWriteMs: quantiles(
+      delays,
+      'create sent (this host, 1 ms) → arrival (this host, 1 ms): the write into etcd plus the delivery, an upper bound',
     ),
     harnessBehindReferenceMs: quantiles(
       behindReference,
@@ -259,8 +258,8 @@ timeline:
   const missed = [
     cpuPercent > TARGETS.cpuPercentOfCore && `CPU ${round(cpuPercent)}% > ${TARGETS.cpuPercentOfCore}%`,
     peakRssKb / 1024 > TARGETS.rssMb && `RSS ${round(peakRssKb / 1024)} MB > ${TARGETS.rssMb} MB`,
-    (!delays.length || nearestRank(delays, 0.99) > TARGETS.watchDelayP99Ms) &&
-      `watch delay p99 ${delays.length ? nearestRank(delays, 0.99) : 'unmeasured'} ms > ${TARGETS.watchDelayP99Ms} ms`,
+    (!afterAck.length || nearestRank(afterAck, 0.99) > TARGETS.watchDelayP99Ms) &&
+      `watch delay (after the acknowledgement) p99 ${afterAck.length ? nearestRank(afterAck, 0.99) : 'unmeasured'} ms > ${TARGETS.watchDelayP99Ms} ms`,
     overheadS > TARGETS.overheadS && `overhead ${round(overheadS)} s > ${TARGETS.overheadS} s`,
     pods.size < 30 && `only ${pods.size} pods churned (< 30)`,
   ].filter(Boolean);

@@ -26,6 +26,8 @@ import {
   WATCHED_KINDS,
   type ObjectRecord,
   type Observation,
+  type TrimmedObject,
+  type TrimmedOf,
   type WatchMarker,
   type WatchedKind,
 } from '../core/observations.ts';
@@ -76,6 +78,13 @@ export interface Watchers {
   readonly observations: readonly Observation[];
   /** interrupt: test seam; ends the current watch of a kind as if the stream broke. */
   interrupt(kind: WatchedKind): void;
+  /** current is the newest state of every object of a kind that exists as far as the watch knows. */
+  current<K extends WatchedKind>(kind: K): TrimmedOf<K>[];
+  /**
+   * changed resolves at the next observation, after timeoutMs at the latest, at once when stopped or
+   * aborted: the way to wait for a state of the cluster without polling the API.
+   */
+  changed(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -112,30 +121,43 @@ export async function startWatchers(
   };
   const arrival = () => ({ arrivalMs: Date.now(), monoMs: performance.timeOrigin + performance.now() });
 
+  // Woken at every record: waiters on the cluster's state re-read it then instead of polling the API.
+  let changeWaiters: (() => void)[] = [];
+  const notify = () => {
+    const waiters = changeWaiters;
+    changeWaiters = [];
+    for (const w of waiters) w();
+  };
+  const known = new Map<WatchedKind, Map<string, { rv: string; object: TrimmedObject }>>();
+
   const loops = (options.kinds ?? WATCHED_KINDS).map((kind) => {
     const path = API[kind].path.replace('{ns}', namespace);
-    const known = new Map<string, { rv: string; last: unknown }>();
+    const live = new Map<string, { rv: string; object: TrimmedObject }>();
+    known.set(kind, live);
     let resourceVersion = '';
     let current: AbortController | undefined;
     let wake: (() => void) | undefined;
 
-    const observe = (
-      type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNCED',
-      raw: unknown,
-      synthesized = false,
-    ) => {
+    const observe = (type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'SYNCED', raw: unknown) => {
       const meta = (raw as { metadata?: { uid?: string; resourceVersion?: string } }).metadata;
       const uid = meta?.uid ?? '';
-      if (type === 'DELETED') known.delete(uid);
-      else known.set(uid, { rv: meta?.resourceVersion ?? '', last: raw });
+      const object = trimObject(kind, raw);
+      if (type === 'DELETED') live.delete(uid);
+      else live.set(uid, { rv: meta?.resourceVersion ?? '', object });
       record({
         kind,
         type,
         ...arrival(),
         ...(serverTimeMs(meta) !== undefined ? { serverMs: serverTimeMs(meta) } : {}),
-        ...(synthesized ? { synthesized: true } : {}),
-        object: trimObject(kind, raw),
+        object,
       });
+      notify();
+    };
+    /** vanished records an object a relist no longer lists: its last state, deleted at the relist's time. */
+    const vanished = (uid: string, object: TrimmedObject) => {
+      live.delete(uid);
+      record({ kind, type: 'DELETED', ...arrival(), synthesized: true, object });
+      notify();
     };
 
     const relist = async () => {
@@ -147,9 +169,9 @@ export async function startWatchers(
       for (const item of list.items) {
         const uid = item.metadata?.uid ?? '';
         seen.add(uid);
-        if (known.get(uid)?.rv !== item.metadata?.resourceVersion) observe('SYNCED', item);
+        if (live.get(uid)?.rv !== item.metadata?.resourceVersion) observe('SYNCED', item);
       }
-      for (const [uid, { last }] of [...known]) if (!seen.has(uid)) observe('DELETED', last, true);
+      for (const [uid, { object }] of [...live]) if (!seen.has(uid)) vanished(uid, object);
       resourceVersion = list.metadata?.resourceVersion ?? '';
       record({ kind, marker: 'listed', ...arrival(), count: list.items.length });
     };
@@ -272,6 +294,22 @@ export async function startWatchers(
   let summary: Promise<WatchSummary> | undefined;
   return {
     observations,
+    current<K extends WatchedKind>(kind: K) {
+      return [...(known.get(kind)?.values() ?? [])].map((k) => k.object as TrimmedOf<K>);
+    },
+    changed(timeoutMs, signal) {
+      if (stopped || signal?.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        signal?.addEventListener('abort', done, { once: true });
+        changeWaiters.push(done);
+      });
+    },
     interrupt(kind) {
       const loop = loops.find((l) => l.kind === kind);
       // An interrupted stream is an error end, not a normal one.
@@ -280,6 +318,7 @@ export async function startWatchers(
     stop() {
       summary ??= (async () => {
         stopped = true;
+        notify();
         for (const l of loops) l.stop();
         await Promise.allSettled(loops.map((l) => l.loop));
         flush();

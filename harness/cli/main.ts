@@ -5,8 +5,16 @@
  * The first SIGINT/SIGTERM aborts the run's signal, so commands stop what they started and clean up;
  * a second one exits at once (128 + signal number).
  */
-import { run } from './run.ts';
-import { EXIT } from './io.ts';
+import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
+import { pathsFor } from '../adapters/paths.ts';
+
+// V8's code cache for probelab's modules and its dependencies (@kubernetes/client-node alone is 25 MB of
+// JavaScript): starting a command then costs about half the CPU (0.9 s instead of 1.6 s to load `run`).
+// Enabled before the rest is imported, so it covers them; a cache that cannot be used is ignored by Node.
+enableCompileCache(join(pathsFor(join(import.meta.dirname, '..', '..'), process.env).cache, 'node-compile-cache'));
+const { run } = await import('./run.ts');
+const { EXIT } = await import('./io.ts');
 
 const controller = new AbortController();
 let received: NodeJS.Signals | undefined;

@@ -170,6 +170,16 @@ export interface TrimmedEndpointSlice {
 
 export type TrimmedObject = TrimmedPod | TrimmedEvent | TrimmedHpa | TrimmedWorkload | TrimmedEndpointSlice;
 
+/** TrimmedOf is the trimmed shape of one watched kind. */
+export type TrimmedOf<K extends WatchedKind> = {
+  Pod: TrimmedPod;
+  Event: TrimmedEvent;
+  HorizontalPodAutoscaler: TrimmedHpa;
+  Deployment: TrimmedWorkload;
+  ReplicaSet: TrimmedWorkload;
+  EndpointSlice: TrimmedEndpointSlice;
+}[K];
+
 /**
  * computedDesiredReplicas: an HPA's desiredReplicas once its controller has computed one. A new HPA
  * reports 0 until its first sync, and a computed value is never below minReplicas (≥ 1), so a value

@@ -12,7 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { PatchStrategy } from '@kubernetes/client-node';
 import type { Kube } from '../adapters/kube.ts';
 import { startLoad, steppedLoadScript, type LoadRun } from '../adapters/k6.ts';
-import { startWatchers, type WatchSummary } from '../adapters/watch.ts';
+import { startWatchers, type Watchers, type WatchSummary } from '../adapters/watch.ts';
 import type { ChaosAction } from '../config/v1alpha1.ts';
 import { leftoverRules } from '../core/chaos-status.ts';
 import { durationMs } from '../core/duration.ts';
@@ -29,6 +29,7 @@ import {
 import type { LiveCounters, LoadSeries } from '../core/load/series.ts';
 import type { ScenarioModel } from '../core/model.ts';
 import { UserError } from '../core/errors.ts';
+import { rolloutComplete, settleState, type SettledDeployments } from '../core/settle.ts';
 import { deploymentsOf } from '../core/model.ts';
 import { LABELS, LOADED_NODE_PORTS, renderManifests, type KubernetesObject } from '../core/render.ts';
 import {
@@ -46,13 +47,12 @@ import {
   connectExisting,
   deleteNamespaceAndWait,
   type ExistingCluster,
-  waitForDeploymentsSettled,
   type ClusterOptions,
   type Env,
 } from './cluster.ts';
 import { daemonRuleGauges, injectChaos, listChaos, refOf, removeChaos } from './chaos-mesh.ts';
 import { pollConfigVersion, type ConfigPoll, type ConfigSample } from './config-version.ts';
-import { runSteps, sleep, type StepReport } from './steps.ts';
+import { runSteps, sleep, type StepContext, type StepReport } from './steps.ts';
 import { startSelfMonitor } from '../adapters/self-monitor.ts';
 import { TeardownStack } from './teardown.ts';
 
@@ -116,6 +116,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
   const faultObjects: { object: KubernetesObject; name: string }[] = [];
   const notAvailable: { name: string; reason: string }[] = [];
   let watched: WatchSummary | undefined;
+  let watchers: Watchers | undefined;
   let liveObservations: readonly Observation[] = [];
   let watchStartMs: number | undefined;
   const configPolls: { variant: string; atMs: number; version: string; poll: ConfigPoll }[] = [];
@@ -167,11 +168,12 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
             const [first, rest] = partition(context.rendered.objects, (o) => o.kind === 'Namespace');
             await k.apply(first);
             await mkdir(options.outDir, { recursive: true });
-            const watchers = await startWatchers(k, namespace, join(options.outDir, OBSERVATIONS_FILE));
-            liveObservations = watchers.observations;
+            const started = await startWatchers(k, namespace, join(options.outDir, OBSERVATIONS_FILE));
+            watchers = started;
+            liveObservations = started.observations;
             watchStartMs = Date.now();
             teardown.defer('stop the watchers', async () => {
-              watched = await watchers.stop();
+              watched = await started.stop();
             });
             await k.apply(rest);
             return `${model.deployments.map((d) => d.name).join(', ')} in ${namespace}`;
@@ -180,12 +182,7 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
         {
           name: 'Wait until every variant is available',
           run: async (ctx) => {
-            const settled = await waitForDeploymentsSettled(
-              kube as Kube,
-              namespace,
-              ctx,
-              AVAILABLE_TIMEOUT_MS,
-            );
+            const settled = await waitUntilSettled(watchers as Watchers, ctx, AVAILABLE_TIMEOUT_MS);
             notAvailable.push(...settled.failing);
             return settled.failing.length
               ? `${settled.available.length} available; never available: ${settled.failing.map((f) => `${f.name} (${f.reason})`).join(', ')}`
@@ -347,7 +344,8 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
                       // A request sent to a pod as it went away fails up to one request timeout later (k6
                       // places it at its end), so the window reaches that far past the last old pod.
                       toMs:
-                        (await rolloutEnd(k, namespace, d.name, signal)) + durationMs(scenario.load.timeout),
+                        (await rolloutEnd(watchers as Watchers, d.name, signal)) +
+                        durationMs(scenario.load.timeout),
                     });
                 }
               }
@@ -475,29 +473,40 @@ function faultLengthMs(action: ChaosAction): number {
 }
 
 /**
- * rolloutEnd waits (up to 5 minutes) until the Deployment's new ReplicaSet is fully available and every
- * pod of the old ones is gone (terminating pods still take and drop requests, which is the point of a
- * rollout window).
+ * waitUntilSettled waits until every deployment of the run is available or visibly failing (settleState),
+ * re-judging at every change the watchers see, so it reacts within one watch delivery and asks the API
+ * nothing. Past the timeout, what is still pending is reported failing.
  */
-async function rolloutEnd(kube: Kube, namespace: string, name: string, signal: AbortSignal): Promise<number> {
+async function waitUntilSettled(
+  watchers: Watchers,
+  ctx: StepContext,
+  timeoutMs: number,
+): Promise<SettledDeployments> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const expired = performance.now() > deadline;
+    const deployments = watchers.current('Deployment');
+    const state = settleState(deployments, watchers.current('Pod'), expired ? timeoutMs : undefined);
+    if (deployments.length > 0 && state.pending.length === 0)
+      return { available: state.available, failing: state.failing };
+    if (expired)
+      throw new UserError(`timed out after ${timeoutMs / 1000}s: no deployment in the run's namespace`);
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+    await watchers.changed(Math.max(1, Math.min(deadline - performance.now(), 5_000)), ctx.signal);
+  }
+}
+
+/**
+ * rolloutEnd waits (up to 5 minutes) until the deployment's rollout is complete (rolloutComplete: every
+ * replica updated and available, no old pod left, terminating ones included) and returns when that was
+ * seen (this host, ms): at the watch event that completed it, not at a poll after it.
+ */
+async function rolloutEnd(watchers: Watchers, name: string, signal: AbortSignal): Promise<number> {
   const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    const d = await kube.apps.readNamespacedDeployment({ name, namespace });
-    const s = d.status;
-    const want = d.spec?.replicas ?? 1;
-    const pods = (
-      await kube.core.listNamespacedPod({ namespace, labelSelector: `${LABELS.variant}=${name}` })
-    ).items;
-    if (
-      (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-      s?.updatedReplicas === want &&
-      s?.availableReplicas === want &&
-      (s?.replicas ?? 0) === want &&
-      pods.length === want &&
-      pods.every((p) => !p.metadata?.deletionTimestamp)
-    )
-      return Date.now();
-    await sleepUntil(Date.now() + 1_000, signal);
+  while (Date.now() < deadline && !signal.aborted) {
+    const deployment = watchers.current('Deployment').find((d) => d.metadata.name === name);
+    if (rolloutComplete(deployment, watchers.current('Pod'))) return Date.now();
+    await watchers.changed(Math.max(1, Math.min(deadline - Date.now(), 5_000)), signal);
   }
   return Date.now();
 }

@@ -92,16 +92,27 @@ describe('watchers (real cluster)', function () {
     const file = join(mkdtempSync(join(tmpdir(), 'probelab-watch-')), 'observations.ndjson');
     const watchers = await startWatchers(kube, namespace, file);
     await kube.apply([deployment('alpha', 2), service('alpha')]);
-    await waitFor(
-      ctx,
-      120_000,
-      async () =>
-        records(watchers.observations, 'EndpointSlice').some(
-          (r) => (r.object as TrimmedEndpointSlice).endpoints.filter((e) => e.ready).length === 2,
-        ) || undefined,
-      async () => 'alpha never had 2 ready endpoints in the observations',
+    // Waiting on the watchers' own view, woken at each change: no API call.
+    const settled = () =>
+      records(watchers.observations, 'EndpointSlice').some(
+        (r) => (r.object as TrimmedEndpointSlice).endpoints.filter((e) => e.ready).length === 2,
+      ) &&
+      watchers.current('Deployment').find((d) => d.metadata.name === 'alpha')?.status.availableReplicas === 2;
+    const deadline = Date.now() + 120_000;
+    while (!settled() && Date.now() < deadline) await watchers.changed(5_000);
+    assert.ok(settled(), 'alpha never had 2 ready endpoints and 2 available replicas in the observations');
+    assert.deepEqual(
+      watchers
+        .current('Pod')
+        .map((p) => p.metadata.name)
+        .filter((n) => n.startsWith('alpha-')).length,
+      2,
+      'the current view holds the two pods',
     );
     const summary = await watchers.stop();
+    const waited = Date.now();
+    await watchers.changed(10_000);
+    assert.ok(Date.now() - waited < 100, 'changed() returns at once once stopped');
     const obs = summary.observations;
     assert.equal(summary.gaps, 0, JSON.stringify(markers(obs, 'gap')));
     assert.deepEqual(summary.errors, []);
