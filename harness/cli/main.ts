@@ -12,7 +12,9 @@ import { pathsFor } from '../adapters/paths.ts';
 // V8's code cache for probelab's modules and its dependencies (@kubernetes/client-node alone is 25 MB of
 // JavaScript): starting a command then costs about half the CPU (0.9 s instead of 1.6 s to load `run`).
 // Enabled before the rest is imported, so it covers them; a cache that cannot be used is ignored by Node.
-enableCompileCache(join(pathsFor(join(import.meta.dirname, '..', '..'), process.env).cache, 'node-compile-cache'));
+enableCompileCache(
+  join(pathsFor(join(import.meta.dirname, '..', '..'), process.env).cache, 'node-compile-cache'),
+);
 const { run } = await import('./run.ts');
 const { EXIT } = await import('./io.ts');
 
