@@ -34,7 +34,7 @@ export interface StartLoadOptions {
   /** outDir receives the run's files; it is created if missing. */
   outDir: string;
   signal?: AbortSignal;
-  /** pollMs is how often the points file is read while k6 runs (default 250 ms). */
+  /** pollMs is how often the points file is read while k6 runs (default 500 ms: live progress shows a snapshot a second). */
   pollMs?: number;
   /** killGraceMs is the time between SIGTERM and SIGKILL on abort (default 5 s). */
   killGraceMs?: number;
@@ -127,7 +127,7 @@ async function runLoad(
   const tailing = (async () => {
     while (running) {
       await tail.read();
-      await delay(options.pollMs ?? 250);
+      await delay(options.pollMs ?? 500);
     }
   })();
 

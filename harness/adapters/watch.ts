@@ -81,10 +81,11 @@ export interface Watchers {
   /** current is the newest state of every object of a kind that exists as far as the watch knows. */
   current<K extends WatchedKind>(kind: K): TrimmedOf<K>[];
   /**
-   * changed resolves at the next observation, after timeoutMs at the latest, at once when stopped or
-   * aborted: the way to wait for a state of the cluster without polling the API.
+   * changed resolves at the next observation (of one of `kinds`, when given), after timeoutMs at the
+   * latest, at once when stopped or aborted: the way to wait for a state of the cluster without polling
+   * the API.
    */
-  changed(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  changed(timeoutMs: number, signal?: AbortSignal, kinds?: readonly WatchedKind[]): Promise<void>;
 }
 
 /**
@@ -122,11 +123,13 @@ export async function startWatchers(
   const arrival = () => ({ arrivalMs: Date.now(), monoMs: performance.timeOrigin + performance.now() });
 
   // Woken at every record: waiters on the cluster's state re-read it then instead of polling the API.
-  let changeWaiters: (() => void)[] = [];
-  const notify = () => {
-    const waiters = changeWaiters;
-    changeWaiters = [];
-    for (const w of waiters) w();
+  let changeWaiters: { kinds?: readonly WatchedKind[]; wake: () => void }[] = [];
+  /** notify wakes the waiters for this kind (all of them without one: stopped). */
+  const notify = (kind?: WatchedKind) => {
+    const woken = changeWaiters.filter((w) => !kind || !w.kinds || w.kinds.includes(kind));
+    if (!woken.length) return;
+    changeWaiters = changeWaiters.filter((w) => !woken.includes(w));
+    for (const w of woken) w.wake();
   };
   const known = new Map<WatchedKind, Map<string, { rv: string; object: TrimmedObject }>>();
 
@@ -151,13 +154,13 @@ export async function startWatchers(
         ...(serverTimeMs(meta) !== undefined ? { serverMs: serverTimeMs(meta) } : {}),
         object,
       });
-      notify();
+      notify(kind);
     };
     /** vanished records an object a relist no longer lists: its last state, deleted at the relist's time. */
     const vanished = (uid: string, object: TrimmedObject) => {
       live.delete(uid);
       record({ kind, type: 'DELETED', ...arrival(), synthesized: true, object });
-      notify();
+      notify(kind);
     };
 
     const relist = async () => {
@@ -297,7 +300,7 @@ export async function startWatchers(
     current<K extends WatchedKind>(kind: K) {
       return [...(known.get(kind)?.values() ?? [])].map((k) => k.object as TrimmedOf<K>);
     },
-    changed(timeoutMs, signal) {
+    changed(timeoutMs, signal, kinds) {
       if (stopped || signal?.aborted) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const done = () => {
@@ -307,7 +310,7 @@ export async function startWatchers(
         };
         const timer = setTimeout(done, timeoutMs);
         signal?.addEventListener('abort', done, { once: true });
-        changeWaiters.push(done);
+        changeWaiters.push({ ...(kinds ? { kinds } : {}), wake: done });
       });
     },
     interrupt(kind) {

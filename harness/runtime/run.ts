@@ -492,7 +492,10 @@ async function waitUntilSettled(
     if (expired)
       throw new UserError(`timed out after ${timeoutMs / 1000}s: no deployment in the run's namespace`);
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-    await watchers.changed(Math.max(1, Math.min(deadline - performance.now(), 5_000)), ctx.signal);
+    await watchers.changed(Math.max(1, Math.min(deadline - performance.now(), 5_000)), ctx.signal, [
+      'Deployment',
+      'Pod',
+    ]);
   }
 }
 
@@ -506,7 +509,10 @@ async function rolloutEnd(watchers: Watchers, name: string, signal: AbortSignal)
   while (Date.now() < deadline && !signal.aborted) {
     const deployment = watchers.current('Deployment').find((d) => d.metadata.name === name);
     if (rolloutComplete(deployment, watchers.current('Pod'))) return Date.now();
-    await watchers.changed(Math.max(1, Math.min(deadline - Date.now(), 5_000)), signal);
+    await watchers.changed(Math.max(1, Math.min(deadline - Date.now(), 5_000)), signal, [
+      'Deployment',
+      'Pod',
+    ]);
   }
   return Date.now();
 }
