@@ -261,7 +261,7 @@ async function deployOnCluster(): Promise<{ baseUrl: string; remove: () => Promi
     .trim()
     .split('\n')
     .at(-1) as string;
-  await kindAt(join(paths.bin, 'kind')).loadImage('probelab', image);
+  await kindAt(join(paths.bin, 'kind')).loadImages('probelab', [image]);
   const { model, problems } = loadScenario(`
 apiVersion: probelab.dev/v1alpha1
 kind: Scenario

@@ -21,8 +21,15 @@ export interface Kind {
   }): Promise<void>;
   delete(name: string, kubeconfig: string, signal?: AbortSignal): Promise<void>;
   writeKubeconfig(name: string, kubeconfig: string, signal?: AbortSignal): Promise<void>;
-  /** loadImage copies a local image into every node's containerd, unless each has it already. */
-  loadImage(name: string, image: string, signal?: AbortSignal): Promise<'present' | 'loaded'>;
+  /**
+   * loadImages copies local images into every node's containerd, except those every node has already
+   * (same content), and says which it did.
+   */
+  loadImages(
+    name: string,
+    images: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<{ image: string; result: 'present' | 'loaded' }[]>;
 }
 
 export function kindAt(kindBin: string): Kind {
@@ -79,44 +86,81 @@ export function kindAt(kindBin: string): Kind {
       await mkdir(dirname(kubeconfig), { recursive: true });
       await run(['export', 'kubeconfig', '--name', name, '--kubeconfig', kubeconfig], { signal });
     },
-    async loadImage(name, image, signal) {
+    async loadImages(name, images, signal) {
       // kind skips nodes that have the image by asking crictl, which our node image does not ship, so
       // it would copy every image again on every `cluster up`; ask containerd directly instead.
-      if (await presentOnAllNodes(name, image, signal)) return 'present';
-      await run(['load', 'docker-image', image, '--name', name], { signal, timeoutMs: 600_000 });
-      return 'loaded';
+      const missing = await missingOnSomeNode(name, images, signal);
+      if (missing.length)
+        await run(['load', 'docker-image', ...missing, '--name', name], { signal, timeoutMs: 600_000 });
+      return images.map((image) => ({ image, result: missing.includes(image) ? 'loaded' : 'present' }));
     },
   };
 }
 
+/** IMAGE_MARK starts each image's part of the node script's output. */
+const IMAGE_MARK = '--probelab-image ';
+
 /**
- * presentOnAllNodes: every node container of the cluster has `image` in containerd's k8s.io namespace
- * with the same config digest as the engine's image ID (the manifest ctr lists points at the config).
+ * NODE_IMAGES_SCRIPT prints, for each image argument, a mark line with the manifest digest containerd's
+ * k8s.io namespace holds for that name (empty when it has none), then that manifest.
  */
-async function presentOnAllNodes(cluster: string, image: string, signal?: AbortSignal): Promise<boolean> {
+const NODE_IMAGES_SCRIPT = `for image do
+  digest=$(ctr -n k8s.io images ls "name==$image" | sed -n '2s/.*[[:space:]]\\(sha256:[0-9a-f]\\{64\\}\\)[[:space:]].*/\\1/p')
+  printf '\\n${IMAGE_MARK}%s %s\\n' "$image" "$digest"
+  if [ -n "$digest" ]; then ctr -n k8s.io content get "$digest"; fi
+done`;
+
+/**
+ * missingOnSomeNode: the images that some node container of the cluster lacks, or holds with other
+ * content: a node has an image when containerd's k8s.io namespace lists it and its manifest points at a
+ * config digest equal to the engine's image ID. One `docker image inspect` for all images and one
+ * `docker exec` per node; any failure counts every image as missing (loading again is always safe).
+ */
+async function missingOnSomeNode(
+  cluster: string,
+  images: readonly string[],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  if (images.length === 0) return [];
   const opts = { timeoutMs: 30_000, ...(signal ? { signal } : {}) };
   try {
-    const { stdout: id } = await runCommand('docker', ['image', 'inspect', '-f', '{{.Id}}', image], opts);
+    const { stdout: ids } = await runCommand(
+      'docker',
+      ['image', 'inspect', '-f', '{{.Id}}', ...images],
+      opts,
+    );
+    const idOf = new Map(images.map((image, i) => [image, ids.split('\n')[i]?.trim()]));
     const nodes = await containersByLabel(KIND_CLUSTER_LABEL, cluster);
-    if (nodes.length === 0) return false;
+    if (nodes.length === 0) return [...images];
+    const missing = new Set<string>();
     for (const node of nodes) {
-      const { stdout: list } = await runCommand(
+      const { stdout } = await runCommand(
         'docker',
-        ['exec', node.name, 'ctr', '-n', 'k8s.io', 'images', 'ls', `name==${image}`],
+        ['exec', node.name, 'sh', '-c', NODE_IMAGES_SCRIPT, 'sh', ...images],
         opts,
       );
-      const manifest = /\s(sha256:[0-9a-f]{64})\s/.exec(list.split('\n')[1] ?? '')?.[1];
-      if (!manifest) return false;
-      const { stdout: content } = await runCommand(
-        'docker',
-        ['exec', node.name, 'ctr', '-n', 'k8s.io', 'content', 'get', manifest],
-        opts,
-      );
-      const config = (JSON.parse(content) as { config?: { digest?: string } }).config?.digest;
-      if (config !== id.trim()) return false;
+      const held = configDigests(stdout);
+      for (const image of images) if (held.get(image) !== idOf.get(image)) missing.add(image);
     }
-    return true;
+    return images.filter((image) => missing.has(image));
   } catch {
-    return false;
+    return [...images];
   }
+}
+
+/** configDigests reads NODE_IMAGES_SCRIPT's output: image → the config digest its manifest names. */
+export function configDigests(output: string): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const part of output.split(`\n${IMAGE_MARK}`).slice(1)) {
+    const newline = part.indexOf('\n');
+    const [image, digest] = (newline < 0 ? part : part.slice(0, newline)).trim().split(' ');
+    if (!image || !digest) continue;
+    try {
+      const config = (JSON.parse(part.slice(newline + 1)) as { config?: { digest?: string } }).config?.digest;
+      if (config) held.set(image, config);
+    } catch {
+      // Not a manifest we can read: the image counts as missing.
+    }
+  }
+  return held;
 }

@@ -195,8 +195,12 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
     {
       name: 'Load the sample service image',
       run: async (ctx) => {
-        const result = await (kind as Kind).loadImage(options.name, built.sampleImage as string, ctx.signal);
-        return `${built.sampleImage} (${result})`;
+        const [loaded] = await (kind as Kind).loadImages(
+          options.name,
+          [built.sampleImage as string],
+          ctx.signal,
+        );
+        return `${built.sampleImage} (${loaded?.result})`;
       },
     },
     ...(options.images === 'local'
@@ -205,10 +209,8 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
             name: 'Load the Chaos Mesh images',
             run: async (ctx: StepContext) => {
               const images = imagesOf(await readChaosMeshManifest(env.paths.repo));
-              const results = [];
-              for (const image of images)
-                results.push(`${image} (${await (kind as Kind).loadImage(options.name, image, ctx.signal)})`);
-              return results.join(', ');
+              const loaded = await (kind as Kind).loadImages(options.name, images, ctx.signal);
+              return loaded.map((l) => `${l.image} (${l.result})`).join(', ');
             },
           },
         ]

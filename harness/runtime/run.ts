@@ -492,27 +492,36 @@ async function waitUntilSettled(
     if (expired)
       throw new UserError(`timed out after ${timeoutMs / 1000}s: no deployment in the run's namespace`);
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
-    await watchers.changed(Math.max(1, Math.min(deadline - performance.now(), 5_000)), ctx.signal, [
-      'Deployment',
-      'Pod',
-    ]);
+    await nextWorkloadChange(watchers, deadline, ctx.signal);
   }
+}
+
+/** BURST_MS: changes come in bursts (a rollout touches every pod); a state is judged once per burst. */
+const BURST_MS = 100;
+
+/**
+ * nextWorkloadChange returns after the next burst of Pod or Deployment changes the watchers see, or 5 s
+ * without one, or at the deadline (performance.now() time), or at once when aborted.
+ */
+async function nextWorkloadChange(watchers: Watchers, deadline: number, signal: AbortSignal): Promise<void> {
+  await watchers.changed(Math.max(1, Math.min(deadline - performance.now(), 5_000)), signal, [
+    'Deployment',
+    'Pod',
+  ]);
+  if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, BURST_MS));
 }
 
 /**
  * rolloutEnd waits (up to 5 minutes) until the deployment's rollout is complete (rolloutComplete: every
  * replica updated and available, no old pod left, terminating ones included) and returns when that was
- * seen (this host, ms): at the watch event that completed it, not at a poll after it.
+ * seen (this host, ms): within BURST_MS of the watch event that completed it.
  */
 async function rolloutEnd(watchers: Watchers, name: string, signal: AbortSignal): Promise<number> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline && !signal.aborted) {
+  const deadline = performance.now() + 300_000;
+  while (performance.now() < deadline && !signal.aborted) {
     const deployment = watchers.current('Deployment').find((d) => d.metadata.name === name);
     if (rolloutComplete(deployment, watchers.current('Pod'))) return Date.now();
-    await watchers.changed(Math.max(1, Math.min(deadline - Date.now(), 5_000)), signal, [
-      'Deployment',
-      'Pod',
-    ]);
+    await nextWorkloadChange(watchers, deadline, signal);
   }
   return Date.now();
 }
