@@ -265,6 +265,7 @@ timeline:
   ].filter(Boolean);
   await mkdir(join(repo, 'reports', 'out'), { recursive: true });
   await writeFile(join(repo, 'reports', 'out', 'bench-harness.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(repo, 'reports', 'out', runId, 'harness-output.log'), output);
   process.stdout.write(`${JSON.stringify({ ...result, rssTimeline: undefined }, null, 2)}\n`);
   if (code !== 0 && code !== 1 && code !== 2) process.stdout.write(`run output:\n${output}\n`);
   process.stdout.write(missed.length ? `MISSED: ${missed.join('; ')}\n` : 'all targets met\n');

@@ -72,13 +72,19 @@ export async function containersByLabel(label: string, value: string): Promise<C
     }));
 }
 
-/** containerTimes returns when a container was created and when it last started (RFC 3339, from the engine). */
-export async function containerTimes(id: string): Promise<{ created: string; started: string }> {
+/** containerTimes: when each container was created and last started (engine clock, RFC 3339), in order. */
+export async function containerTimes(
+  ids: readonly string[],
+): Promise<{ created: string; started: string }[]> {
+  if (ids.length === 0) return [];
   const { stdout } = await runCommand(
     'docker',
-    ['inspect', '--format', '{{.Created}} {{.State.StartedAt}}', id],
+    ['inspect', '--format', '{{.Created}} {{.State.StartedAt}}', ...ids],
     { timeoutMs: 20_000 },
   );
-  const [created = '', started = ''] = stdout.trim().split(' ');
-  return { created, started };
+  const lines = stdout.trim().split('\n');
+  return ids.map((_, i) => {
+    const [created = '', started = ''] = (lines[i] ?? '').trim().split(' ');
+    return { created, started };
+  });
 }

@@ -386,32 +386,45 @@ async function whyNotReusable(
     return `node container(s) ${stopped.map((n) => `${n.name} (${n.state})`).join(', ')} not running`;
   // A node container restarted after its creation (an engine restart, a reboot) may come back with
   // another IP address, which a multi-node kind cluster does not survive reliably; start fresh instead.
-  for (const node of nodes) {
-    const { created, started } = await containerTimes(node.id);
+  const times = await containerTimes(nodes.map((n) => n.id));
+  for (const [i, node] of nodes.entries()) {
+    const { created = '', started = '' } = times[i] ?? {};
     if (Date.parse(started) - Date.parse(created) > RESTART_TOLERANCE_MS)
       return `node container ${node.name} was restarted at ${started}`;
   }
-  await kind.writeKubeconfig(name, kubeconfig, ctx.signal);
-  try {
+  // The kubeconfig written when the cluster was made is used as it is while it answers; kind writes it
+  // again when it does not (missing, or another port or certificate since).
+  const nodesOf = async () => {
     const notReady = (await connectKube(kubeconfig).listNodes()).filter((n) => !n.ready);
     return notReady.length ? `node(s) ${notReady.map((n) => n.name).join(', ')} not Ready` : undefined;
+  };
+  try {
+    return await nodesOf();
+  } catch {
+    await kind.writeKubeconfig(name, kubeconfig, ctx.signal);
+  }
+  try {
+    return await nodesOf();
   } catch (error) {
     return `its API server does not answer (${String(error).split('\n')[0]})`;
   }
 }
 
 async function imageIdsOf(images: readonly string[]): Promise<Record<string, string>> {
-  const ids: Record<string, string> = {};
-  for (const image of images) {
-    const { stdout } = await runCommand('docker', ['image', 'inspect', '-f', '{{.Id}}', image], {
-      timeoutMs: 30_000,
-    });
-    ids[image] = stdout
-      .trim()
-      .replace(/^sha256:/, '')
-      .slice(0, 12);
-  }
-  return ids;
+  if (images.length === 0) return {};
+  const { stdout } = await runCommand('docker', ['image', 'inspect', '-f', '{{.Id}}', ...images], {
+    timeoutMs: 30_000,
+  });
+  const lines = stdout.trim().split('\n');
+  return Object.fromEntries(
+    images.map((image, i) => [
+      image,
+      (lines[i] ?? '')
+        .trim()
+        .replace(/^sha256:/, '')
+        .slice(0, 12),
+    ]),
+  );
 }
 
 /** waitForDeploymentsAvailable waits until every Deployment of the namespace has all its replicas available. */
