@@ -45,6 +45,13 @@ const TARGETS = { cpuPercentOfCore: 5, rssMb: 250, watchDelayP99Ms: 100, overhea
 const PROBE_REASON = 'ProbelabBenchProbe';
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+interface BenchOptions {
+  replicas: string;
+  duration: string;
+  'probe-every-ms': string;
+  'node-arg': string[];
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -53,8 +60,47 @@ async function main(): Promise<number> {
       'probe-every-ms': { type: 'string', default: '250' },
       // Passed to the harness's node, e.g. --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof
       'node-arg': { type: 'string', multiple: true, default: [] },
+      // Runs in turn; the targets are judged on the median of each figure (one run is noisy on 2 cores).
+      runs: { type: 'string', default: '1' },
     },
   });
+  const runs: BenchResult[] = [];
+  for (let i = 0; i < Math.max(1, Number(values.runs)); i++) runs.push(await benchOnce(values));
+  const median = (pick: (r: BenchResult) => number) => {
+    const sortedValues = runs.map(pick).sort((a, b) => a - b);
+    return sortedValues[Math.floor((sortedValues.length - 1) / 2)] as number;
+  };
+  const judged = {
+    cpuPercentOfCore: median((r) => r.cpuPercentOfCore),
+    peakRssMb: median((r) => r.peakRssMb),
+    watchDelayP99Ms: median((r) => r.watchDelayMs?.p99 ?? Infinity),
+    overheadS: median((r) => r.overheadS),
+    distinctPods: median((r) => r.distinctPods),
+  };
+  const missed = [
+    judged.cpuPercentOfCore > TARGETS.cpuPercentOfCore &&
+      `CPU ${judged.cpuPercentOfCore}% > ${TARGETS.cpuPercentOfCore}%`,
+    judged.peakRssMb > TARGETS.rssMb && `RSS ${judged.peakRssMb} MB > ${TARGETS.rssMb} MB`,
+    judged.watchDelayP99Ms > TARGETS.watchDelayP99Ms &&
+      `watch delay (after the acknowledgement) p99 ${judged.watchDelayP99Ms} ms > ${TARGETS.watchDelayP99Ms} ms`,
+    judged.overheadS > TARGETS.overheadS && `overhead ${judged.overheadS} s > ${TARGETS.overheadS} s`,
+    judged.distinctPods < 30 && `only ${judged.distinctPods} pods churned (< 30)`,
+  ].filter(Boolean);
+  const summary = { runs: runs.length, median: judged, targets: TARGETS, missed };
+  await mkdir(join(repo, 'reports', 'out'), { recursive: true });
+  await writeFile(
+    join(repo, 'reports', 'out', 'bench-harness.json'),
+    `${JSON.stringify({ ...summary, results: runs }, null, 2)}\n`,
+  );
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(missed.length ? `MISSED: ${missed.join('; ')}\n` : 'all targets met\n');
+  return missed.length ? 1 : 0;
+}
+
+type BenchResult = Awaited<ReturnType<typeof benchOnce>>;
+
+/** benchOnce runs the scenario once under the harness and measures it; it prints its figures. */
+async function benchOnce(values: BenchOptions) {
   const replicas = Number(values.replicas);
   const loadMs = parseDuration(values.duration) ?? 90_000;
   const runId = `bench-${Date.now().toString(36)}`;
@@ -104,6 +150,7 @@ timeline:
   const pid = child.pid as number;
   let peakRssKb = 0;
   let lastTicks = 0;
+  let lastSystemTicks = 0;
   /** rssTimeline is [seconds since start, RSS MB, CPU seconds so far], one a second: where the peak and the CPU go. */
   const rssTimeline: [number, number, number][] = [];
   /** threadTicks is the CPU ticks of each thread (by tid) seen last, with its name: JS, GC helpers, libuv pool. */
@@ -113,6 +160,7 @@ timeline:
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       lastTicks = Number(fields[11]) + Number(fields[12]); // utime + stime
+      lastSystemTicks = Number(fields[12]);
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (rss) peakRssKb = Math.max(peakRssKb, Number(rss[1]));
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -252,24 +300,14 @@ timeline:
       note: 'arrival − managedFields time (apiserver, 1 s truncated) should lie in [0, 1 s + delay)',
     },
     targets: TARGETS,
+    cpuSeconds: { total: round(lastTicks / CLOCK_TICKS), system: round(lastSystemTicks / CLOCK_TICKS) },
     cpuSecondsByThread: cpuByThreadName(threadTicks),
     rssTimeline,
   };
-  const missed = [
-    cpuPercent > TARGETS.cpuPercentOfCore && `CPU ${round(cpuPercent)}% > ${TARGETS.cpuPercentOfCore}%`,
-    peakRssKb / 1024 > TARGETS.rssMb && `RSS ${round(peakRssKb / 1024)} MB > ${TARGETS.rssMb} MB`,
-    (!afterAck.length || nearestRank(afterAck, 0.99) > TARGETS.watchDelayP99Ms) &&
-      `watch delay (after the acknowledgement) p99 ${afterAck.length ? nearestRank(afterAck, 0.99) : 'unmeasured'} ms > ${TARGETS.watchDelayP99Ms} ms`,
-    overheadS > TARGETS.overheadS && `overhead ${round(overheadS)} s > ${TARGETS.overheadS} s`,
-    pods.size < 30 && `only ${pods.size} pods churned (< 30)`,
-  ].filter(Boolean);
-  await mkdir(join(repo, 'reports', 'out'), { recursive: true });
-  await writeFile(join(repo, 'reports', 'out', 'bench-harness.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(join(repo, 'reports', 'out', runId, 'harness-output.log'), output);
   process.stdout.write(`${JSON.stringify({ ...result, rssTimeline: undefined }, null, 2)}\n`);
   if (code !== 0 && code !== 1 && code !== 2) process.stdout.write(`run output:\n${output}\n`);
-  process.stdout.write(missed.length ? `MISSED: ${missed.join('; ')}\n` : 'all targets met\n');
-  return missed.length ? 1 : 0;
+  return result;
 }
 
 function sorted(values: number[]): number[] {

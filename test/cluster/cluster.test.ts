@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
@@ -254,6 +254,24 @@ describe('kind cluster (real)', function () {
     } finally {
       await kube.core.deleteNamespace({ name: bystander });
     }
+  });
+
+  it('reuses the cluster when its kubeconfig file is gone: kind writes it again', async () => {
+    rmSync(cluster.kubeconfig);
+    const paths = pathsFor(root, process.env);
+    const again = await clusterUp(
+      { paths, out: { write: () => undefined }, signal: ctx.signal, log: { write: () => undefined } },
+      {
+        name: cluster.name,
+        config: join(root, 'kind-config.yaml'),
+        images: (process.env.PROBELAB_IMAGES as 'local' | 'upstream') ?? 'local',
+        reuse: true,
+        keepOnFailure: true,
+      },
+    );
+    assert.equal(again.created, false, 'reused, not created again');
+    assert.ok(existsSync(cluster.kubeconfig), 'kind wrote the kubeconfig again');
+    assert.equal((await connectKube(cluster.kubeconfig).listNodes()).length, 2);
   });
 
   async function hpaStatus() {
