@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { HarnessCost } from '../core/harness-cost.ts';
 
-const RESOLUTION_MS = 50;
+const RESOLUTION_MS = 100;
 
 export function startSelfMonitor(): { stop(): HarnessCost } {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });

@@ -193,28 +193,17 @@ export async function clusterUp(env: Env, options: ClusterOptions): Promise<Clus
       },
     },
     {
-      name: 'Load the sample service image',
+      // One check for all: a node is asked once whatever the number of images.
+      name: 'Load the images',
       run: async (ctx) => {
-        const [loaded] = await (kind as Kind).loadImages(
-          options.name,
-          [built.sampleImage as string],
-          ctx.signal,
-        );
-        return `${built.sampleImage} (${loaded?.result})`;
+        const images = [
+          built.sampleImage as string,
+          ...(options.images === 'local' ? imagesOf(await readChaosMeshManifest(env.paths.repo)) : []),
+        ];
+        const loaded = await (kind as Kind).loadImages(options.name, images, ctx.signal);
+        return loaded.map((l) => `${l.image} (${l.result})`).join(', ');
       },
     },
-    ...(options.images === 'local'
-      ? [
-          {
-            name: 'Load the Chaos Mesh images',
-            run: async (ctx: StepContext) => {
-              const images = imagesOf(await readChaosMeshManifest(env.paths.repo));
-              const loaded = await (kind as Kind).loadImages(options.name, images, ctx.signal);
-              return loaded.map((l) => `${l.image} (${l.result})`).join(', ');
-            },
-          },
-        ]
-      : []),
     {
       name: 'Wait for nodes to be Ready',
       run: async (ctx) => {

@@ -121,7 +121,7 @@ cluster:
     assert.match(run.out.stderr, /✓ Check the add-ons the scenario needs .*Chaos Mesh/);
     assert.doesNotMatch(
       run.out.stderr,
-      /Create or reuse cluster|container engine|Load the sample service image/,
+      /Create or reuse cluster|container engine|Load the images/,
     );
     const report = reportOf(runId);
     assert.equal(report.verdict.outcome, 'passed', JSON.stringify(report.verdict));
