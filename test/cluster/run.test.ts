@@ -119,10 +119,7 @@ cluster:
     // Nothing of kind or the engine was touched: only the existing-cluster steps ran.
     assert.match(run.out.stderr, /✓ Connect to the cluster .*context kind-/);
     assert.match(run.out.stderr, /✓ Check the add-ons the scenario needs .*Chaos Mesh/);
-    assert.doesNotMatch(
-      run.out.stderr,
-      /Create or reuse cluster|container engine|Load the images/,
-    );
+    assert.doesNotMatch(run.out.stderr, /Create or reuse cluster|container engine|Load the images/);
     const report = reportOf(runId);
     assert.equal(report.verdict.outcome, 'passed', JSON.stringify(report.verdict));
     assert.equal(report.faults[0]?.state, 'injected');
