@@ -222,10 +222,11 @@ export function leftoverRules(before: RuleGauges | undefined, after: RuleGauges 
     problems.push(
       `${after.activeIptablesRules - before.activeIptablesRules} iptables rule(s) still act on traffic in the run's pods`,
     );
-  const changed = Object.entries(after.tcRulesByPod)
-    .filter(([pod, n]) => before.tcRulesByPod[pod] !== undefined && n !== before.tcRulesByPod[pod])
+  // Only more lines than before are something left behind. Fewer is a pod going away: a pod the fault
+  // killed reports 0 lines while it terminates (its network namespace is gone) before it leaves the gauges.
+  const added = Object.entries(after.tcRulesByPod)
+    .filter(([pod, n]) => before.tcRulesByPod[pod] !== undefined && n > (before.tcRulesByPod[pod] ?? 0))
     .map(([pod, n]) => `${pod} ${before.tcRulesByPod[pod]} → ${n}`);
-  if (changed.length)
-    problems.push(`tc lines changed in pods present before the fault: ${changed.join(', ')}`);
+  if (added.length) problems.push(`tc lines added in pods present before the fault: ${added.join(', ')}`);
   return problems;
 }

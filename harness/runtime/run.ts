@@ -59,6 +59,8 @@ import { TeardownStack } from './teardown.ts';
 /** INSTANT_FAULT_WINDOW_MS: how long after a pod-kill or container-kill its "during chaos" window lasts. */
 export const INSTANT_FAULT_WINDOW_MS = 30_000;
 
+/** SERVING_TIMEOUT_MS: how long an available variant may take to answer through its NodePort. */
+const SERVING_TIMEOUT_MS = 60_000;
 /** PROGRESS_INTERVAL_MS: how often a progress snapshot is taken while the load runs. */
 export const PROGRESS_INTERVAL_MS = 1_000;
 
@@ -184,9 +186,21 @@ export async function runScenario(env: Env, model: ScenarioModel, options: RunOp
           run: async (ctx) => {
             const settled = await waitUntilSettled(watchers as Watchers, ctx, AVAILABLE_TIMEOUT_MS);
             notAvailable.push(...settled.failing);
-            return settled.failing.length
-              ? `${settled.available.length} available; never available: ${settled.failing.map((f) => `${f.name} (${f.reason})`).join(', ')}`
-              : `${settled.available.length} available`;
+            const serving: string[] = [];
+            for (const [i, variant] of loaded.entries())
+              if (settled.available.includes(variant))
+                serving.push(
+                  `${variant} answers through :${LOADED_NODE_PORTS[i]} after ${(
+                    (await waitUntilServing(variant, `http://${loadAddress}:${LOADED_NODE_PORTS[i]}`, ctx)) /
+                    1000
+                  ).toFixed(1)}s`,
+                );
+            return [
+              settled.failing.length
+                ? `${settled.available.length} available; never available: ${settled.failing.map((f) => `${f.name} (${f.reason})`).join(', ')}`
+                : `${settled.available.length} available`,
+              ...serving,
+            ].join('; ');
           },
         },
         {
@@ -494,6 +508,38 @@ async function waitUntilSettled(
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
     await nextWorkloadChange(watchers, deadline, ctx.signal);
   }
+}
+
+/**
+ * waitUntilServing waits until a loaded variant answers through the very path k6 will use (its NodePort at
+ * the load address) and returns how long that took (ms). A deployment is available once its pods are
+ * Ready, but kube-proxy programs the NodePort a moment later; requests sent in between are refused, and
+ * those would be errors of the setup counted against the workload. Three answers in a row (any HTTP
+ * status: the route works) within SERVING_TIMEOUT_MS, or an infrastructure error naming the address.
+ */
+async function waitUntilServing(variant: string, baseUrl: string, ctx: StepContext): Promise<number> {
+  const started = performance.now();
+  let answers = 0;
+  let last = '';
+  while (answers < 3) {
+    if (performance.now() - started > SERVING_TIMEOUT_MS)
+      throw new UserError(
+        `${variant} is available but ${baseUrl} does not answer after ${SERVING_TIMEOUT_MS / 1000}s (${last}); check the NodePort mapping to this host (kind-config.yaml, or cluster.existing.loadAddress)`,
+      );
+    try {
+      const response = await fetch(`${baseUrl}/readyz`, {
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(2_000)]),
+      });
+      await response.arrayBuffer();
+      answers++;
+    } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? error;
+      answers = 0;
+      last = String((error as { cause?: unknown }).cause ?? error);
+    }
+    if (answers < 3) await sleep(100, ctx.signal);
+  }
+  return performance.now() - started;
 }
 
 /** BURST_MS: changes come in bursts (a rollout touches every pod); a state is judged once per burst. */

@@ -202,8 +202,13 @@ describe('fault: leftoverRules', () => {
     ]));
   it('flags a tc line left in a pod that was there before the fault', () =>
     assert.deepEqual(leftoverRules(base, { ...base, tcRules: 5, tcRulesByPod: { 'api-1': 3, 'api-2': 2 } }), [
-      'tc lines changed in pods present before the fault: api-1 2 → 3',
+      'tc lines added in pods present before the fault: api-1 2 → 3',
     ]));
+  it('does not count a killed pod, whose lines drop to 0 while it terminates', () =>
+    assert.deepEqual(
+      leftoverRules(base, { ...base, tcRules: 2, tcRulesByPod: { 'api-1': 0, 'api-2': 2 } }),
+      [],
+    ));
   it('ignores pods the HPA added or a kill replaced meanwhile', () =>
     assert.deepEqual(
       leftoverRules(base, { ...base, tcRules: 6, tcRulesByPod: { 'api-1': 2, 'api-3': 2, 'api-4': 2 } }),
