@@ -105,8 +105,13 @@ describe('proofs of probelab run (real cluster)', function () {
     assert.ok(web.scaling.defined, 'web has an HPA');
     const increases = web.scaling.scaleUp.filter((s) => s.step > 0);
     assert.equal(increases.length, 3, 'three load steps up');
+    // The desired/current replicas over the run (seconds after load start), for a failure message that
+    // shows whether the scenario's sizing or the HPA misbehaved.
+    const trajectory = web.scaling.desired
+      .map((d) => `${Math.round((d.atMs - (report.loadStartMs ?? 0)) / 1000)}s:${d.desired}/${d.current}`)
+      .join(' ');
     for (const s of increases) {
-      const at = `step ${s.step}: ${JSON.stringify({ outcome: s.outcome, reason: s.reason, reaction: s.reaction, recovery: s.sloRecovery })}`;
+      const at = `step ${s.step}: ${JSON.stringify({ outcome: s.outcome, reason: s.reason, reaction: s.reaction, recovery: s.sloRecovery })}; desired/current: ${trajectory}`;
       assert.equal(s.outcome, 'scaled', at);
       assert.ok(s.reaction.ms !== null && s.provisioning, at);
       assert.ok(s.provisioning.inEndpoints.ms !== null && s.scaleUpLatency.ms !== null, at);
